@@ -1,0 +1,3 @@
+from whydl.cli import entry_point
+
+entry_point()

@@ -1,0 +1,1 @@
+"""What we measure on trained models: boundaries, probes, regions, gradient flow."""

@@ -1,0 +1,312 @@
+"""The Python API, mirroring the CLI: `train(...)` returns a `TrainResult`.
+
+Example
+-------
+>>> import whydl
+>>> result = whydl.train("moons", hidden=(10, 10), optimizer="adam", lr=0.01, epochs=5, seeds=3)
+>>> round(result.metrics["test_accuracy"], 2) > 0.5
+True
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from whydl.config import DataConfig, ModelConfig, RunConfig, TrainConfig
+from whydl.data import Dataset, load_csv, load_dataset
+from whydl.engine import fit as engine_fit
+from whydl.engine import tasks
+from whydl.environment import environment
+from whydl.errors import WhydlError
+from whydl.stats import format_summary, summarize
+
+
+def load_data(config: DataConfig) -> Dataset:
+    """The dataset a `DataConfig` names: a CSV file or a built-in dataset."""
+    if config.csv is not None:
+        return load_csv(
+            config.csv, config.target, test_size=config.test_size, seed=config.data_seed
+        )
+    return load_dataset(
+        config.dataset,
+        n_samples=config.n_samples,
+        noise=config.noise,
+        seed=config.data_seed,
+        test_size=config.test_size,
+        n_classes=config.n_classes,
+    )
+
+
+class TrainResult:
+    """A finished run: `history_`, `metrics_`, members as plain modules, predictions, plots.
+
+    Attributes ending in `_` were learned. `metrics` and `history` are aliases.
+    """
+
+    def __init__(self, config: RunConfig, dataset: Dataset, fit):
+        self.config, self.dataset, self.fit_ = config, dataset, fit
+        self.history_ = fit.history
+        self.metrics_ = self._metrics()
+
+    # -- numbers ---------------------------------------------------------------------------
+    @property
+    def metrics(self) -> dict:
+        return self.metrics_
+
+    @property
+    def history(self):
+        return self.history_
+
+    @property
+    def seeds(self) -> list[int]:
+        return self.fit_.seeds
+
+    def _metrics(self) -> dict:
+        ds, f = self.dataset, self.fit_
+        out = torch.as_tensor(self._outputs(ds.X_test, transform=False))
+        y = tasks.prepare_targets(ds.y_test, f.task, "cpu")
+        y = y.expand(out.shape[0], *y.shape)
+        loss = tasks.loss(out, y, f.task).numpy().astype(float)
+        score = tasks.metric(out, y, f.task).numpy().astype(float)
+        ok = f.ok
+        loss[~ok] = score[~ok] = np.nan
+        name = tasks.metric_name(f.task)
+        summary = summarize(score)
+        return {
+            "task": f.task,
+            "metric": name,
+            f"test_{name}": summary["mean"],
+            f"test_{name}_per_seed": [None if np.isnan(v) else v for v in score],
+            f"test_{name}_summary": summary,
+            "test_loss": float(np.nanmean(loss)) if ok.any() else float("nan"),
+            "test_loss_per_seed": [None if np.isnan(v) else v for v in loss],
+            "seeds": f.seeds,
+            "n_members": len(f.seeds),
+            "epochs_run_per_seed": f.epochs_run.tolist(),
+            "diverged": {str(k): v for k, v in f.diverged.items()},
+            "train_seconds": f.train_seconds,
+            "device": f.device,
+        }
+
+    def summary(self) -> str:
+        """One line for humans: the test metric with its CI over seeds."""
+        name = self.metrics_["metric"]
+        s = self.metrics_[f"test_{name}_summary"]
+        label = "test accuracy" if name == "accuracy" else "test R²"
+        return f"{label}: {format_summary(s)}"
+
+    # -- using members ---------------------------------------------------------------------
+    def member(self, i: int = 0) -> torch.nn.Module:
+        """Member i as a plain `nn.Module` (eval mode): take it away and use it anywhere."""
+        self._check_index(i)
+        return self.fit_.stack.member(i)
+
+    def state_dict(self, i: int = 0) -> dict:
+        self._check_index(i)
+        return self.fit_.stack.state_dict(i)
+
+    def _check_index(self, i):
+        if not 0 <= i < len(self.seeds):
+            raise IndexError(f"member {i} does not exist: this run has {len(self.seeds)} members.")
+
+    def _outputs(self, X, member=None, transform=True) -> np.ndarray:
+        from whydl.analysis.boundary import stacked_outputs
+
+        X = self.dataset.transform(X) if transform else np.asarray(X, np.float32)
+        out = stacked_outputs(self.fit_.stack, X)
+        return out if member is None else out[member : member + 1]
+
+    def predict_proba(self, X, member: int | None = None) -> np.ndarray:
+        """Class probabilities (n, K) for raw inputs X, averaged over non-diverged members
+        (or from one `member`)."""
+        out = torch.as_tensor(self._outputs(X, member))
+        if member is None:
+            out = out[torch.as_tensor(self.fit_.ok)]
+        try:
+            return tasks.predict_proba(out, self.fit_.task).mean(0).numpy()
+        except ValueError as e:
+            raise WhydlError(str(e)) from None
+
+    def predict(self, X, member: int | None = None) -> np.ndarray:
+        """Class labels (classification) or values (regression) for raw inputs X."""
+        if self.fit_.task == "regression":
+            out = self._outputs(X, member)
+            ok = self.fit_.ok if member is None else slice(None)
+            return out[ok][..., 0].mean(0)
+        return self.predict_proba(X, member).argmax(-1)
+
+    # -- presentation ----------------------------------------------------------------------
+    def headline(self) -> str:
+        n = len(self.seeds) - len(self.fit_.diverged)
+        name = self.metrics_["metric"]
+        s = self.metrics_[f"test_{name}_summary"]
+        label = "test accuracy" if name == "accuracy" else "test R²"
+        if n > 1:
+            half = (s["ci_high"] - s["ci_low"]) / 2
+            value = f"{s['mean']:.3f} ± {half:.3f} (95% CI, {n} seeds)"
+        else:
+            value = f"{s['mean']:.3f}"
+        return f"{self.dataset.name}: {label} {value}"
+
+    def plot(self):
+        """The result figure (matplotlib Figure): learned function and loss curves."""
+        from whydl.plots.demo import result_figure
+
+        return result_figure(self.dataset, self.fit_, self.headline())
+
+    def _repr_html_(self) -> str:
+        import base64
+        import io
+
+        fig = self.plot()
+        buf = io.StringIO()
+        fig.savefig(buf, format="svg")
+        import matplotlib.pyplot as plt
+
+        plt.close(fig)
+        svg = base64.b64encode(buf.getvalue().encode()).decode()
+        return (
+            f"<div><b>{self.headline()}</b><br><code>{self.summary()}</code><br>"
+            f'<img src="data:image/svg+xml;base64,{svg}" style="max-width:100%"></div>'
+        )
+
+    def __repr__(self) -> str:
+        return f"<TrainResult {self.headline()}>"
+
+    # -- files -----------------------------------------------------------------------------
+    def save(self, out, figure_name: str = "result") -> Path:
+        """Write figure (SVG+PNG), metrics.json, config.json, history.csv and environment.json
+        to `out`. Files are written to a temporary folder first and moved in at the end, so
+        an error never leaves a half-written output directory."""
+        out = Path(out)
+        out.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=".whydl-", dir=out))
+        try:
+            from whydl.plots.style import save_figure
+
+            fig = self.plot()
+            written = save_figure(fig, tmp / figure_name)
+            import matplotlib.pyplot as plt
+
+            plt.close(fig)
+            _write_json(tmp / "metrics.json", self.metrics_)
+            _write_json(tmp / "config.json", self.config.to_dict())
+            _write_json(tmp / "environment.json", environment(self.fit_.device))
+            with open(tmp / "history.csv", "w", newline="") as fh:
+                rows = list(self.history_.rows())
+                writer = csv.DictWriter(fh, fieldnames=list(rows[0]) if rows else ["seed"])
+                writer.writeheader()
+                writer.writerows(rows)
+            names = [p.name for p in written] + [
+                "metrics.json",
+                "config.json",
+                "environment.json",
+                "history.csv",
+            ]
+            for name in names:
+                os.replace(tmp / name, out / name)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+        return out
+
+
+def _write_json(path: Path, obj) -> None:
+    def default(o):
+        if isinstance(o, np.generic):
+            return o.item()
+        if isinstance(o, tuple | set):
+            return list(o)
+        raise TypeError(f"cannot serialise {type(o)}")
+
+    path.write_text(json.dumps(obj, indent=2, default=default, allow_nan=True) + "\n")
+
+
+def run(config: RunConfig, dataset: Dataset | None = None, progress=None) -> TrainResult:
+    """Train the members a `RunConfig` describes (the data is loaded unless given)."""
+    dataset = load_data(config.data) if dataset is None else dataset
+    return TrainResult(config, dataset, engine_fit(dataset, config.model, config.train, progress))
+
+
+def train(
+    data="moons",
+    *,
+    target: str | None = None,
+    n_samples: int = 1000,
+    noise: float | None = None,
+    data_seed: int = 42,
+    test_size: float = 0.3,
+    n_classes: int | None = None,
+    architecture: str = "mlp",
+    hidden=(10, 10),
+    activation: str = "relu",
+    dropout: float = 0.0,
+    batch_norm: bool = False,
+    residual: bool = False,
+    init: str = "default",
+    task: str | None = None,
+    optimizer: str = "adam",
+    lr: float = 0.01,
+    momentum: float = 0.9,
+    weight_decay: float = 0.0,
+    batch_size: int = 32,
+    epochs: int = 100,
+    early_stopping: bool = False,
+    patience: int = 10,
+    seed: int = 0,
+    seeds: int = 1,
+    device: str = "cpu",
+    progress=None,
+) -> TrainResult:
+    """Train `seeds` members at once and return a `TrainResult`.
+
+    `data` is a dataset name ("moons", "spiral", "digits", ...), a path to a CSV file (with
+    `target=`), or a `Dataset`. The defaults are the article's experiment.
+
+    Example
+    -------
+    >>> r = train("moons", hidden=(10, 10), optimizer="adam", lr=0.01, epochs=3, seeds=2)
+    >>> r.member(0)(torch.zeros(1, 2)).shape
+    torch.Size([1, 1])
+    """
+    dataset = data if isinstance(data, Dataset) else None
+    is_csv = isinstance(data, str | os.PathLike) and str(data).lower().endswith(".csv")
+    data_config = DataConfig(
+        dataset=dataset.name if dataset is not None else ("csv" if is_csv else str(data)),
+        n_samples=n_samples,
+        noise=noise,
+        data_seed=data_seed,
+        test_size=test_size,
+        n_classes=n_classes,
+        csv=str(data) if is_csv else None,
+        target=target,
+    )
+    config = RunConfig(
+        data=data_config,
+        model=ModelConfig(
+            architecture, tuple(hidden), activation, dropout, batch_norm, residual, init
+        ),
+        train=TrainConfig(
+            task,
+            optimizer,
+            lr,
+            momentum,
+            weight_decay,
+            batch_size,
+            epochs,
+            early_stopping,
+            patience,
+            0.1,
+            seed,
+            seeds,
+            device,
+        ),
+    )
+    return run(config, dataset, progress)

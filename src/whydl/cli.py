@@ -1,0 +1,248 @@
+"""The `whydl` command line: parse, build a config, call the library, print.
+
+Heavy libraries (torch, matplotlib) are imported inside the commands, so `whydl --help`
+stays fast. `main(argv)` returns the exit code: 0 ok, 2 bad input or diverged training.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+
+EXIT_USAGE = 2
+
+
+class UsageError(Exception):
+    pass
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line with a hint, raised rather than printed."""
+
+    def error(self, message):
+        raise UsageError(f"{self.prog}: {message}. Run '{self.prog} --help' for the options.")
+
+
+def _int_list(text: str) -> tuple[int, ...]:
+    try:
+        widths = tuple(int(w) for w in text.split(",") if w.strip() != "")
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected comma-separated layer widths such as 10,10, got {text!r}"
+        ) from None
+    return widths
+
+
+def _add_run_options(p: argparse.ArgumentParser) -> None:
+    """Flags shared by `train` (all) and `demo` (seeds, device, out)."""
+    d = p.add_argument_group("data")
+    d.add_argument(
+        "--dataset",
+        help="moons, circles, xor, gaussians, spiral, checkerboard, "
+        "sine, plane, teacher, digits, breast_cancer, wine, iris (default moons)",
+    )
+    d.add_argument("--data", metavar="FILE.csv", help="your own CSV file (use with --target)")
+    d.add_argument("--target", metavar="COLUMN", help="the CSV column to predict")
+    d.add_argument("--n", "--n-samples", dest="n_samples", type=int, help="number of points")
+    d.add_argument("--noise", type=float, help="noise level of a generated dataset")
+    d.add_argument("--data-seed", type=int, help="seed of data generation and split (42)")
+    d.add_argument("--test-size", type=float, help="fraction held out for testing (0.3)")
+    d.add_argument("--n-classes", type=int, help="classes of gaussians / arms of spiral")
+    m = p.add_argument_group("model")
+    m.add_argument("--architecture", choices=["mlp", "cnn"])
+    m.add_argument("--hidden", type=_int_list, help="hidden layer widths, e.g. 10,10")
+    m.add_argument("--activation", choices=["relu", "tanh", "sigmoid", "gelu", "linear"])
+    m.add_argument("--dropout", type=float, help="dropout probability (0)")
+    m.add_argument("--batch-norm", action="store_true", default=None)
+    m.add_argument("--residual", action="store_true", default=None)
+    m.add_argument("--init", choices=["default", "xavier", "he", "small"])
+    t = p.add_argument_group("training")
+    t.add_argument(
+        "--task",
+        choices=["binary", "multiclass", "regression"],
+        help="override the task inferred from the data",
+    )
+    t.add_argument(
+        "--optimizer", choices=["sgd", "momentum", "nesterov", "rmsprop", "adam", "adamw"]
+    )
+    t.add_argument("--lr", type=float, help="learning rate (0.01)")
+    t.add_argument("--momentum", type=float, help="momentum for momentum/nesterov (0.9)")
+    t.add_argument("--weight-decay", type=float, help="L2 penalty; decoupled for adamw (0)")
+    t.add_argument("--batch-size", type=int, help="minibatch size, 0 = full batch (32)")
+    t.add_argument("--epochs", type=int, help="passes over the training data (100)")
+    t.add_argument(
+        "--early-stopping",
+        action="store_true",
+        default=None,
+        help="stop on validation loss (10%% of the training split held out)",
+    )
+    t.add_argument("--patience", type=int, help="epochs without improvement (10)")
+    _add_common(p)
+
+
+def _add_common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--seeds", type=int, dest="n_seeds", help="members trained at once (1)")
+    p.add_argument("--seed", type=int, help="seed of the first member (0)")
+    p.add_argument("--device", choices=["auto", "cpu", "cuda"], help="where to train (cpu)")
+    p.add_argument("--out", metavar="DIR", help="output directory")
+
+
+def build_parser() -> Parser:
+    parser = Parser(
+        prog="whydl",
+        description="Measured evidence for why deep learning works.",
+        epilog="Start with 'whydl demo' (the article's experiment), then 'whydl train --help'.",
+    )
+    parser.add_argument("--version", action="store_true", help="print the version")
+    sub = parser.add_subparsers(dest="command", parser_class=Parser, metavar="COMMAND")
+    for name, helptext in (
+        ("demo", "the article's experiment: two-moons, 2-10-10-1 ReLU MLP, Adam, 100 epochs"),
+        ("seed", "the same as 'demo' (the article's seed experiment)"),
+    ):
+        p = sub.add_parser(name, help=helptext, description=helptext)
+        _add_common(p)
+    p = sub.add_parser(
+        "train",
+        help="train any model on any dataset, from flags or a config",
+        description="Train members on a dataset. Flags override --config.",
+    )
+    p.add_argument(
+        "--config", metavar="FILE.toml", help="a config file with [data] [model] [train] sections"
+    )
+    _add_run_options(p)
+    return parser
+
+
+# flag name -> (config section, field)
+_FIELDS = {
+    "dataset": ("data", "dataset"),
+    "n_samples": ("data", "n_samples"),
+    "noise": ("data", "noise"),
+    "data_seed": ("data", "data_seed"),
+    "test_size": ("data", "test_size"),
+    "n_classes": ("data", "n_classes"),
+    "data": ("data", "csv"),
+    "target": ("data", "target"),
+    "architecture": ("model", "architecture"),
+    "hidden": ("model", "hidden"),
+    "activation": ("model", "activation"),
+    "dropout": ("model", "dropout"),
+    "batch_norm": ("model", "batch_norm"),
+    "residual": ("model", "residual"),
+    "init": ("model", "init"),
+    "task": ("train", "task"),
+    "optimizer": ("train", "optimizer"),
+    "lr": ("train", "lr"),
+    "momentum": ("train", "momentum"),
+    "weight_decay": ("train", "weight_decay"),
+    "batch_size": ("train", "batch_size"),
+    "epochs": ("train", "epochs"),
+    "early_stopping": ("train", "early_stopping"),
+    "patience": ("train", "patience"),
+    "n_seeds": ("train", "n_seeds"),
+    "seed": ("train", "seed"),
+    "device": ("train", "device"),
+}
+
+
+def config_from_args(args, base=None):
+    """Flags override the config file, which overrides the defaults."""
+    from whydl.config import RunConfig
+
+    config = base if base is not None else RunConfig()
+    changes: dict[str, dict] = {"data": {}, "model": {}, "train": {}}
+    for flag, (section, field) in _FIELDS.items():
+        value = getattr(args, flag, None)
+        if value is not None:
+            changes[section][field] = value
+    if getattr(args, "data", None) and getattr(args, "dataset", None):
+        raise UsageError("whydl train: use either --dataset NAME or --data FILE.csv, not both.")
+    if getattr(args, "data", None):
+        changes["data"]["dataset"] = "csv"
+    if getattr(args, "target", None) and not getattr(args, "data", None) and not config.data.csv:
+        raise UsageError("whydl train: --target needs --data FILE.csv (your own CSV file).")
+    return config.replace(**changes)
+
+
+def _train_and_save(config, out, figure_name: str) -> int:
+    from whydl.api import run
+
+    result = run(config)
+    for message in result.metrics["diverged"].values():
+        print(f"warning: {message}", file=sys.stderr)
+    result.save(out, figure_name=figure_name)
+    m = result.metrics
+    print(result.summary())
+    print(f"trained {m['n_members']} member(s) in {m['train_seconds']:.2f} s on {m['device']}")
+    print(
+        f"wrote {out}/{figure_name}.png, {figure_name}.svg, metrics.json, config.json, "
+        "history.csv, environment.json"
+    )
+    return 0
+
+
+def cmd_demo(args) -> int:
+    from whydl.config import DataConfig, RunConfig
+
+    config = RunConfig(data=DataConfig(dataset="moons", n_samples=1000, noise=0.1))
+    config = config_from_args(args, config)
+    return _train_and_save(config, args.out or "runs/demo", "demo")
+
+
+def cmd_train(args) -> int:
+    from whydl.config import RunConfig
+
+    base = RunConfig.from_toml(args.config) if args.config else None
+    config = config_from_args(args, base)
+    return _train_and_save(config, args.out or "runs/train", "result")
+
+
+COMMANDS = {"demo": cmd_demo, "seed": cmd_demo, "train": cmd_train}
+
+
+def main(argv=None) -> int:
+    started = time.perf_counter()
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+        if args.version:
+            from whydl import __version__
+
+            print(f"whydl {__version__}")
+            return 0
+        if args.command is None:
+            parser.print_help()
+            return 0
+        code = COMMANDS[args.command](args)
+    except UsageError as e:
+        print(str(e), file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("interrupted: nothing was written for the unfinished run.", file=sys.stderr)
+        return 130
+    except Exception as e:  # user errors become one clean line; real bugs keep their traceback
+        from whydl.errors import DivergedError, WhydlError
+
+        if isinstance(e, WhydlError | DivergedError):
+            print(f"whydl {args.command}: error: {e}", file=sys.stderr)
+            return EXIT_USAGE
+        raise
+    if getattr(args, "command", None):
+        print(f"done in {time.perf_counter() - started:.1f} s", file=sys.stderr)
+    return code
+
+
+def entry_point() -> None:
+    """The console script. After flushing, leave with os._exit: torch's interpreter teardown
+    takes about a second here and has nothing left to clean up (every file is closed)."""
+    import os
+
+    code = main()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
+
+
+if __name__ == "__main__":
+    entry_point()

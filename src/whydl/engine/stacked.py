@@ -1,0 +1,260 @@
+"""M copies of a model as one computation: parameters stacked along a leading member axis.
+
+`StackedMLP` runs forward *and* backward by hand with batched matrix products (no autograd
+graph), which is what makes even a single seed fast. `StackedCNN` uses grouped convolutions
+and autograd. Both are checked against plain per-member PyTorch in tests/engine.
+
+Shapes: inputs (M, B, D); hidden activations (M, B, H); outputs (M, B, K).
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import nn
+
+from whydl.engine import tasks
+from whydl.models import MLP, SmallCNN
+
+BN_EPS, BN_MOMENTUM = 1e-5, 0.1  # nn.BatchNorm1d's defaults
+_U32 = 0xFFFFFFFF
+
+
+def _hash32(x: torch.Tensor) -> torch.Tensor:
+    """A 32-bit integer mixer (lowbias32-style) on int64 tensors holding uint32 values.
+    Constants stay below 2**31 so no product overflows int64."""
+    x = x & _U32
+    x = x ^ (x >> 16)
+    x = (x * 0x7FEB352D) & _U32
+    x = x ^ (x >> 15)
+    x = (x * 0x446CA68B) & _U32
+    return x ^ (x >> 16)
+
+
+def dropout_mask(keys: torch.Tensor, step: int, layer: int, shape, p: float) -> torch.Tensor:
+    """Inverted-dropout mask (M, *shape) from a counter-based hash of (member key, step,
+    layer, position). Unlike a shared torch RNG, member i's mask does not depend on how many
+    members train beside it, so a member trained in a stack equals the member trained alone."""
+    base = _hash32(keys * 0x2545F491 + step * 0x6C8E9CF5 + layer * 0x3C6EF372)  # (M,)
+    index = torch.arange(math.prod(shape), device=keys.device).view(shape)
+    bits = _hash32(_hash32(index * 0x27D4EB2F + 0x165667B1) ^ base.view(-1, *[1] * len(shape)))
+    keep = bits >= int(p * 2**32)
+    return keep.float().div_(1.0 - p)
+
+
+def _act(name: str, u: torch.Tensor) -> torch.Tensor:
+    if name == "relu":
+        return torch.relu(u)
+    if name == "tanh":
+        return torch.tanh(u)
+    if name == "sigmoid":
+        return torch.sigmoid(u)
+    if name == "gelu":
+        return torch.nn.functional.gelu(u)
+    return u
+
+
+def _act_grad(name: str, u: torch.Tensor, a: torch.Tensor) -> torch.Tensor:
+    """d act(u) / du, from the pre-activation u and the activation a = act(u)."""
+    if name == "relu":
+        return u > 0  # bool: multiplying by it promotes to float
+    if name == "tanh":
+        return 1 - a * a
+    if name == "sigmoid":
+        return a * (1 - a)
+    if name == "gelu":  # exact GELU: Phi(u) + u * phi(u)
+        cdf = 0.5 * (1 + torch.erf(u * 0.7071067811865476))
+        return cdf + u * torch.exp(-0.5 * u * u) * 0.3989422804014327
+    return torch.ones_like(u)
+
+
+class Stacked:
+    """Shared machinery: parameter stacking, export and autograd gradients."""
+
+    module_cls: type[nn.Module]
+
+    def __init__(self, modules: list[nn.Module], keys, device):
+        self.M = len(modules)
+        self.device = torch.device(device)
+        self.template = modules[0]
+        self.names = [n for n, _ in modules[0].named_parameters()]
+        self.buffer_names = [n for n, _ in modules[0].named_buffers() if "num_batches" not in n]
+        stack = lambda name, getter: torch.stack(  # noqa: E731
+            [getter(m)[name].detach() for m in modules]
+        ).to(self.device)
+        self.tensors = {n: stack(n, lambda m: dict(m.named_parameters())) for n in self.names}
+        self.buffers = {n: stack(n, lambda m: dict(m.named_buffers())) for n in self.buffer_names}
+        self.keys = torch.as_tensor(keys, dtype=torch.int64, device=self.device)
+        self.batches_tracked = 0  # training forward passes, exported as BN's num_batches_tracked
+
+    @property
+    def params(self) -> list[torch.Tensor]:
+        return [self.tensors[n] for n in self.names]
+
+    def state_dict(self, i: int) -> dict[str, torch.Tensor]:
+        """Member i's weights, named as in its plain nn.Module."""
+        sd = {n: t[i].detach().cpu().clone() for n, t in self.tensors.items()}
+        sd.update({n: t[i].cpu().clone() for n, t in self.buffers.items()})
+        for n, _ in self.template.named_buffers():
+            if "num_batches" in n:
+                sd[n] = torch.tensor(self.batches_tracked)
+        return sd
+
+    def member(self, i: int) -> nn.Module:
+        """Member i as a plain nn.Module in eval mode."""
+        import copy
+
+        module = copy.deepcopy(self.template).cpu()
+        module.load_state_dict(self.state_dict(i))
+        return module.eval()
+
+    def snapshot(self) -> dict[str, torch.Tensor]:
+        return {n: t.clone() for n, t in {**self.tensors, **self.buffers}.items()}
+
+    def restore(self, snap: dict[str, torch.Tensor], which: torch.Tensor) -> None:
+        """Copy `snap` back into the members where `which` (M,) is True."""
+        for n, t in {**self.tensors, **self.buffers}.items():
+            mask = which.view(-1, *[1] * (t.dim() - 1))
+            t.copy_(torch.where(mask, snap[n], t))
+
+    def gradients(self, x, y, task: str, step: int) -> list[torch.Tensor]:
+        """Autograd gradients of every member's mean batch loss (used by the CNN)."""
+        params = self.params
+        for p in params:
+            p.requires_grad_(True)
+        with torch.enable_grad():
+            out = self.forward(x, train=True, step=step)
+            loss = tasks.loss(out, y, task).sum()
+            grads = torch.autograd.grad(loss, params)
+        for p in params:
+            p.requires_grad_(False)
+        return list(grads)
+
+
+class StackedMLP(Stacked):
+    def __init__(self, modules: list[MLP], keys, device="cpu"):
+        super().__init__(modules, keys, device)
+        m = modules[0]
+        self.n_hidden = len(m.hidden)
+        self.activation, self.p = m.activation_name, m.dropout_p
+        self.batch_norm, self.residual = m.norms is not None, m.residual
+        # views made once: the optimiser updates the tensors in place, so they stay current
+        t = self.tensors
+        bias = lambda i: t[f"hidden.{i}.bias"].unsqueeze(1) if not self.batch_norm else None  # noqa: E731
+        self.layers = [(t[f"hidden.{i}.weight"], bias(i)) for i in range(self.n_hidden)]
+        self.norm_params = [
+            (t[f"norms.{i}.weight"].unsqueeze(1), t[f"norms.{i}.bias"].unsqueeze(1))
+            for i in range(self.n_hidden)
+            if self.batch_norm
+        ]
+        self.head = (t["out.weight"], t["out.bias"].unsqueeze(1))
+
+    def forward(self, x: torch.Tensor, train: bool = False, step: int = 0, cache=None):
+        """Outputs (M, B, K). With `cache` (a list), saves what the backward pass needs."""
+        if x.dim() == 2:
+            x = x.expand(self.M, *x.shape)
+        self.batches_tracked += train
+        h = x
+        for i in range(self.n_hidden):
+            W, b = self.layers[i]
+            z = torch.bmm(h, W.transpose(1, 2)) if b is None else torch.baddbmm(b, h, W.mT)
+            zhat = inv = None
+            if self.batch_norm:
+                gamma, beta = self.norm_params[i]
+                rm = self.buffers[f"norms.{i}.running_mean"]
+                rv = self.buffers[f"norms.{i}.running_var"]
+                if train:
+                    mean = z.mean(1, keepdim=True)
+                    var = z.var(1, unbiased=False, keepdim=True)
+                    n = z.shape[1]
+                    rm.lerp_(mean.squeeze(1), BN_MOMENTUM)
+                    rv.lerp_(var.squeeze(1) * (n / max(n - 1, 1)), BN_MOMENTUM)
+                else:
+                    mean, var = rm.unsqueeze(1), rv.unsqueeze(1)
+                inv = torch.rsqrt(var + BN_EPS)
+                zhat = (z - mean) * inv
+                u = torch.addcmul(beta, zhat, gamma)
+            else:
+                u = z
+            a = _act(self.activation, u)
+            mask = None
+            if train and self.p > 0:
+                mask = dropout_mask(self.keys, step, i, a.shape[1:], self.p)
+                a_out = a * mask
+            else:
+                a_out = a
+            skip = self.residual and h.shape[-1] == a_out.shape[-1]
+            if cache is not None:
+                cache.append((h, u, a, mask, zhat, inv, skip))
+            h = h + a_out if skip else a_out
+        if cache is not None:
+            cache.append(h)
+        W, b = self.head
+        return torch.baddbmm(b, h, W.transpose(1, 2))
+
+    def gradients(self, x, y, task: str, step: int) -> list[torch.Tensor]:
+        """Forward and backward by hand: every step is a few batched matmuls. No parameter
+        requires grad, so no autograd graph is built."""
+        cache: list = []
+        out = self.forward(x, train=True, step=step, cache=cache)
+        dz = tasks.loss_grad(out, y, task)  # (M, B, K)
+        h = cache.pop()
+        g = {
+            "out.weight": torch.bmm(dz.transpose(1, 2), h),
+            "out.bias": dz.sum(1),
+        }
+        dh = torch.bmm(dz, self.head[0])
+        for i in reversed(range(self.n_hidden)):
+            h_in, u, a, mask, zhat, inv, skip = cache[i]
+            da = dh * mask if mask is not None else dh
+            du = da * _act_grad(self.activation, u, a)
+            if self.batch_norm:
+                gamma = self.norm_params[i][0]
+                g[f"norms.{i}.weight"] = (du * zhat).sum(1)
+                g[f"norms.{i}.bias"] = du.sum(1)
+                dzhat = du * gamma
+                # batch-norm backward: inv * (dzhat - mean(dzhat) - zhat * mean(dzhat * zhat))
+                dz = inv * (
+                    dzhat
+                    - dzhat.mean(1, keepdim=True)
+                    - zhat * (dzhat * zhat).mean(1, keepdim=True)
+                )
+            else:
+                dz = du
+            g[f"hidden.{i}.weight"] = torch.bmm(dz.transpose(1, 2), h_in)
+            if not self.batch_norm:
+                g[f"hidden.{i}.bias"] = dz.sum(1)
+            if i > 0 or skip:
+                dh_in = torch.bmm(dz, self.layers[i][0])
+                dh = dh_in + dh if skip else dh_in
+        return [g[n] for n in self.names]
+
+
+class StackedCNN(Stacked):
+    """SmallCNN members as grouped convolutions: group m holds member m's filters."""
+
+    def __init__(self, modules: list[SmallCNN], keys, device="cpu"):
+        super().__init__(modules, keys, device)
+        self.image_shape = modules[0].image_shape
+
+    def forward(self, x: torch.Tensor, train: bool = False, step: int = 0, cache=None):
+        if x.dim() == 2:
+            x = x.expand(self.M, *x.shape)
+        M, B, _ = x.shape
+        t = self.tensors
+        h = x.transpose(0, 1).reshape(B, M, *self.image_shape)  # (B, M, H, W): channel = member
+        for conv in ("conv1", "conv2"):
+            w = t[f"{conv}.weight"]  # (M, C_out, C_in, 3, 3)
+            h = torch.conv2d(
+                h, w.reshape(-1, *w.shape[2:]), t[f"{conv}.bias"].reshape(-1), padding=1, groups=M
+            )
+            h = torch.max_pool2d(torch.relu(h), 2)
+        h = h.reshape(B, M, -1).transpose(0, 1)  # (M, B, C*h*w), channel-major like flatten(1)
+        return torch.baddbmm(t["out.bias"].unsqueeze(1), h, t["out.weight"].transpose(1, 2))
+
+
+def stack(modules: list[nn.Module], keys, device="cpu") -> Stacked:
+    """Stack identical-architecture modules into one vectorised model."""
+    cls = StackedCNN if isinstance(modules[0], SmallCNN) else StackedMLP
+    return cls(modules, keys, device)

@@ -1,0 +1,215 @@
+"""The training loop: M members, one vectorised computation, from top to bottom.
+
+Each member is what it would be if trained alone: its own initial weights (seed s), its own
+shuffling (a generator derived from s) and its own dropout masks (hashed from s and the
+step). Only the arithmetic is shared.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+
+from whydl.config import ModelConfig, TrainConfig
+from whydl.data import Dataset
+from whydl.engine import tasks
+from whydl.engine.device import derive_seed, resolve_device, threads_for
+from whydl.engine.history import History
+from whydl.engine.optim import StackedOptimizer
+from whydl.engine.progress import Progress
+from whydl.engine.stacked import Stacked, stack
+from whydl.errors import DivergedError, WhydlError
+from whydl.models import MLP, SmallCNN, make_generator
+
+SHUFFLE_STREAM, VALIDATION_STREAM = 1, 2
+
+
+@dataclass
+class Fit:
+    """What `fit` learned: the stacked members, their history and how each run ended."""
+
+    stack: Stacked
+    history: History
+    task: str
+    seeds: list[int]
+    epochs_run: np.ndarray  # (M,) epochs each member trained before stopping
+    diverged: dict[int, str] = field(default_factory=dict)  # seed -> message
+    train_seconds: float = 0.0
+    device: str = "cpu"
+
+    @property
+    def ok(self) -> np.ndarray:
+        """(M,) True for members that did not diverge."""
+        return np.array([s not in self.diverged for s in self.seeds])
+
+
+def build_members(dataset: Dataset, model: ModelConfig, seeds) -> list[torch.nn.Module]:
+    """One plain nn.Module per seed, initialised from that seed."""
+    if model.architecture == "cnn":
+        if dataset.image_shape is None:
+            raise WhydlError(
+                f"architecture='cnn' needs image data, but dataset {dataset.name!r} has no "
+                "image shape. Use --dataset digits, or --architecture mlp."
+            )
+        return [
+            SmallCNN(dataset.n_outputs, image_shape=dataset.image_shape, init=model.init, seed=s)
+            for s in seeds
+        ]
+    return [
+        MLP(
+            dataset.n_features,
+            dataset.n_outputs,
+            hidden=model.hidden,
+            activation=model.activation,
+            dropout=model.dropout,
+            batch_norm=model.batch_norm,
+            residual=model.residual,
+            init=model.init,
+            seed=s,
+        )
+        for s in seeds
+    ]
+
+
+@torch.no_grad()
+def evaluate(model: Stacked, X: torch.Tensor, y: torch.Tensor, task: str):
+    """Loss and metric of every member on (X, y), in eval mode. Returns two (M,) tensors."""
+    out = model.forward(X, train=False)
+    yy = y.expand(model.M, *y.shape)
+    return tasks.loss(out, yy, task), tasks.metric(out, yy, task)
+
+
+@torch.no_grad()
+def _scores(model: Stacked, X: torch.Tensor, y: torch.Tensor, n_fit: int, task: str):
+    """[train loss, val loss, train metric, val metric] as (M,) numpy arrays, from one
+    forward pass over the training rows X[:n_fit] followed by the validation rows."""
+    out = model.forward(X, train=False)
+    yy = y.expand(model.M, *y.shape)
+    parts = ((out[:, :n_fit], yy[:, :n_fit]), (out[:, n_fit:], yy[:, n_fit:]))
+    losses = [tasks.loss(o, t, task) for o, t in parts]
+    metrics = [tasks.metric(o, t, task) for o, t in parts]
+    return [v.cpu().numpy().astype(float) for v in (*losses, *metrics)]
+
+
+def _divergence_message(seed: int, epoch: int, value: float, train: TrainConfig) -> str:
+    return (
+        f"member seed={seed} diverged at epoch {epoch}: its training loss became {value}. "
+        f"Likely cause: the learning rate lr={train.lr:g} is too high for "
+        f"optimizer={train.optimizer!r}; try lr={train.lr / 10:g}. Unscaled inputs or a deep "
+        "network without normalisation can also blow up."
+    )
+
+
+def fit(dataset: Dataset, model: ModelConfig, train: TrainConfig, progress=None) -> Fit:
+    """Train `train.n_seeds` members of `model` on `dataset`, all at once.
+
+    Example
+    -------
+    >>> from whydl.data import article_moons
+    >>> f = fit(article_moons(), ModelConfig(), TrainConfig(epochs=2, n_seeds=3))
+    >>> f.history.train_loss.shape
+    (3, 2)
+    """
+    n_params = sum(p.numel() for p in build_members(dataset, model, [0])[0].parameters())
+    batch = train.batch_size or len(dataset.X_train)
+    with threads_for(train.n_seeds * batch * n_params):
+        return _fit(dataset, model, train, progress)
+
+
+def _fit(dataset: Dataset, model: ModelConfig, train: TrainConfig, progress=None) -> Fit:
+    started = time.perf_counter()
+    if train.task is not None:
+        try:
+            dataset = dataset.with_task(train.task)
+        except ValueError as e:
+            raise WhydlError(str(e)) from None
+    task, seeds, device = dataset.task, train.seeds, resolve_device(train.device)
+    M = len(seeds)
+    members = build_members(dataset, model, seeds)
+    net = stack(members, keys=seeds, device=device)
+    opt = StackedOptimizer(
+        net.params, train.optimizer, train.lr, train.weight_decay, train.momentum
+    )
+
+    # data on the device; validation is the test split unless early stopping needs its own
+    X_fit, y_fit = dataset.X_train, dataset.y_train
+    X_val, y_val = dataset.X_test, dataset.y_test
+    if train.early_stopping:
+        rng = np.random.default_rng(derive_seed(0, VALIDATION_STREAM))  # same split for all
+        order = rng.permutation(len(X_fit))
+        n_val = max(1, int(round(train.validation_fraction * len(X_fit))))
+        X_val, y_val = X_fit[order[:n_val]], y_fit[order[:n_val]]
+        X_fit, y_fit = X_fit[order[n_val:]], y_fit[order[n_val:]]
+    X_fit = torch.as_tensor(X_fit, device=device)
+    y_fit = tasks.prepare_targets(y_fit, task, device)
+    X_eval = torch.cat([X_fit, torch.as_tensor(X_val, device=device)])  # one pass, both splits
+    y_eval = torch.cat([y_fit, tasks.prepare_targets(y_val, task, device)])
+    n = len(X_fit)
+    batch = n if train.batch_size == 0 else min(train.batch_size, n)
+    starts = list(range(0, n, batch))
+    if model.batch_norm and n - starts[-1] == 1 and len(starts) > 1:
+        starts.pop()  # batch norm cannot normalise a batch of one sample
+    shufflers = [make_generator(derive_seed(s, SHUFFLE_STREAM)) for s in seeds]
+
+    history = History.empty(seeds, train.epochs, tasks.metric_name(task))
+    active = np.ones(M, dtype=bool)  # neither diverged nor early-stopped
+    epochs_run = np.zeros(M, dtype=int)
+    diverged: dict[int, str] = {}
+    best_loss = np.full(M, np.inf)
+    since_best = np.zeros(M, dtype=int)
+    best = net.snapshot() if train.early_stopping else None
+    bar = Progress(train.epochs, enabled=progress)
+    step = 0
+    for epoch in range(train.epochs):
+        # shuffle: each member's own permutation, gathered into (M, n, D)
+        perm = torch.stack([torch.randperm(n, generator=g) for g in shufflers]).to(device)
+        X_epoch, y_epoch = X_fit[perm], y_fit[perm]
+        # forward backward update
+        for i in starts:
+            xb, yb = X_epoch[:, i : i + batch], y_epoch[:, i : i + batch]
+            opt.step(net.gradients(xb, yb, task, step))
+            step += 1
+        # evaluate both splits; .cpu() is the one sync point per epoch
+        rows = _scores(net, X_eval, y_eval, n, task)
+        for name, values in zip(("train_loss", "val_loss", "train_metric", "val_metric"), rows):
+            getattr(history, name)[active, epoch] = values[active]
+        epochs_run[active] = epoch + 1
+        # divergence: stop the member, keep the others going
+        bad = active & ~(np.isfinite(rows[0]) & np.isfinite(rows[1]))
+        for m in np.flatnonzero(bad):
+            diverged[seeds[m]] = _divergence_message(seeds[m], epoch + 1, rows[0][m], train)
+            history.train_loss[m, epoch] = history.val_loss[m, epoch] = np.nan
+            epochs_run[m] = epoch
+        active &= ~bad
+        if train.early_stopping:
+            improved = active & (rows[1] < best_loss)
+            best_loss[improved] = rows[1][improved]
+            since_best = np.where(improved, 0, since_best + 1)
+            if improved.any():
+                for name, t in best.items():
+                    current = {**net.tensors, **net.buffers}[name]
+                    mask = torch.as_tensor(improved, device=device).view(-1, *[1] * (t.dim() - 1))
+                    best[name] = torch.where(mask, current, t)
+            active &= since_best < train.patience
+        bar.update(epoch + 1, f"loss {np.nanmean(rows[0]):.4f}" if active.any() else "")
+        if not active.any():
+            break
+    bar.close()
+    if len(diverged) == M:
+        raise DivergedError(next(iter(diverged.values())))
+    if train.early_stopping:  # members keep their best validation-loss weights
+        net.restore(best, torch.as_tensor(~np.isin(seeds, list(diverged)), device=device))
+    history.truncate(int(epochs_run.max()))
+    return Fit(
+        stack=net,
+        history=history,
+        task=task,
+        seeds=seeds,
+        epochs_run=epochs_run,
+        diverged=diverged,
+        train_seconds=time.perf_counter() - started,
+        device=str(device),
+    )

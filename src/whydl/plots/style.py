@@ -1,0 +1,62 @@
+"""One look for every figure: the Okabe-Ito colour-blind-safe palette, SVG + PNG output."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+# Okabe & Ito (2008): distinguishable under the common colour-vision deficiencies
+PALETTE = {
+    "blue": "#0072B2",
+    "vermillion": "#D55E00",
+    "green": "#009E73",
+    "orange": "#E69F00",
+    "sky": "#56B4E9",
+    "purple": "#CC79A7",
+    "yellow": "#F0E442",
+    "black": "#000000",
+}
+CYCLE = [PALETTE[k] for k in ("blue", "vermillion", "green", "orange", "sky", "purple", "black")]
+
+
+def use_agg() -> None:
+    """Headless backend unless one was chosen already (Jupyter's inline backend stays)."""
+    import matplotlib
+
+    if "inline" not in matplotlib.get_backend():
+        matplotlib.use("Agg", force=False)
+
+
+def new_figure(ncols: int = 1, nrows: int = 1, size=(5.2, 4.4)):
+    use_agg()
+    import matplotlib.pyplot as plt
+
+    # fixed margins rather than constrained layout: layout solving doubled the save time
+    fig, axes = plt.subplots(nrows, ncols, figsize=(size[0] * ncols, size[1] * nrows))
+    fig.subplots_adjust(left=0.08, right=0.97, bottom=0.12, top=0.86, wspace=0.32, hspace=0.4)
+    fig.set_dpi(100)
+    for ax in getattr(axes, "flat", [axes]):
+        ax.set_prop_cycle(color=CYCLE)
+    return fig, axes
+
+
+def save_figure(fig, stem) -> list[Path]:
+    """Write `stem`.svg (for the report) and `stem`.png (for quick viewing)."""
+    stem = Path(stem)
+    stem.parent.mkdir(parents=True, exist_ok=True)
+    paths = [stem.with_suffix(".svg"), stem.with_suffix(".png")]
+    fig.savefig(paths[0], metadata={"Date": None})  # no date: identical runs, identical SVGs
+    fig.savefig(paths[1], dpi=130)
+    return paths
+
+
+def band(ax, x, values, color, label, log=False):
+    """Median line with a 10th-90th percentile band over members (rows of `values`)."""
+    import numpy as np
+
+    values = np.asarray(values, dtype=float)
+    if values.shape[0] == 1:
+        ax.plot(x, values[0], color=color, label=label)
+        return
+    lo, mid, hi = np.nanpercentile(values, [10, 50, 90], axis=0)
+    ax.plot(x, mid, color=color, label=f"{label} (median)")
+    ax.fill_between(x, lo, hi, color=color, alpha=0.25, linewidth=0, label=f"{label} (10–90%)")
