@@ -111,6 +111,25 @@ def build_parser() -> Parser:
         "--config", metavar="FILE.toml", help="a config file with [data] [model] [train] sections"
     )
     _add_run_options(p)
+    sub.add_parser(
+        "claims",
+        help="list the article's claims with their hypotheses",
+        description="List the claims whydl tests, with their hypotheses.",
+    )
+    p = sub.add_parser(
+        "claim",
+        help="run one claim's experiment and print its verdict",
+        description="Run one claim: sweep, statistics, figures, verdict.",
+    )
+    p.add_argument("name", help="the claim's name (see 'whydl claims')")
+    p.add_argument(
+        "--preset",
+        choices=["quick", "full"],
+        default="quick",
+        help="quick: seconds; full: the report's settings (default quick)",
+    )
+    p.add_argument("--seeds", type=int, dest="n_seeds", help="override the preset's seeds")
+    p.add_argument("--out", metavar="DIR", help="output directory (runs/claims/NAME)")
     return parser
 
 
@@ -198,7 +217,35 @@ def cmd_train(args) -> int:
     return _train_and_save(config, args.out or "runs/train", "result")
 
 
-COMMANDS = {"demo": cmd_demo, "seed": cmd_demo, "train": cmd_train}
+def cmd_claims(args) -> int:
+    from whydl.evidence import available_claims, get_claim
+
+    for name in available_claims():
+        claim = get_claim(name)
+        print(f"{name:12s} {claim.title}\n{'':12s} {claim.hypothesis}")
+    return 0
+
+
+def cmd_claim(args) -> int:
+    from whydl.evidence import Context, get_claim
+
+    claim = get_claim(args.name)
+    out = args.out or f"runs/claims/{args.name}"
+    print(f"claim {args.name} ({args.preset} preset): {claim.hypothesis}")
+    result = claim.run(args.preset, args.n_seeds, Context(verbose=True))
+    result.save(out)
+    print(result.summary())
+    print(f"wrote {out}/verdict.json, results.csv, results.json and figures")
+    return 0
+
+
+COMMANDS = {
+    "demo": cmd_demo,
+    "seed": cmd_demo,
+    "train": cmd_train,
+    "claims": cmd_claims,
+    "claim": cmd_claim,
+}
 
 
 def main(argv=None) -> int:

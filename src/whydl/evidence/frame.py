@@ -1,0 +1,267 @@
+"""The evidence frame every claim shares.
+
+A claim states a hypothesis, runs a sweep of configs x seeds on the engine, reduces it to a
+tidy table, draws figures and decides a verdict with a rule fixed in code before any data is
+seen. `Claim.run` drives that; `ClaimResult` holds and saves what came out.
+
+Training goes through `Context.fit`, the single hook where the results store (caching and
+resuming) and other executors plug in.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+SUPPORTED, NOT_SUPPORTED, INCONCLUSIVE = "supported", "not supported", "inconclusive"
+VERDICTS = (SUPPORTED, NOT_SUPPORTED, INCONCLUSIVE)
+PRESETS = ("quick", "full")
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """A decision and everything needed to audit it.
+
+    `rule` states the rule in words with its thresholds; `numbers` holds the values the rule
+    compared. `parts` are the sub-experiments' verdicts when this is a claim's overall one.
+    """
+
+    claim: str
+    verdict: str
+    hypothesis: str
+    rule: str
+    numbers: dict
+    seeds: int
+    parts: tuple[Verdict, ...] = ()
+
+    def __post_init__(self):
+        if self.verdict not in VERDICTS:
+            raise ValueError(f"verdict={self.verdict!r} is not one of {VERDICTS}.")
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        d["parts"] = [p.to_dict() for p in self.parts]
+        return d
+
+    def line(self) -> str:
+        return f"{self.claim}: {self.verdict.upper()}"
+
+
+def combine(claim: str, hypothesis: str, parts, seeds: int, required=None) -> Verdict:
+    """The overall verdict of a claim from its sub-experiments' verdicts.
+
+    Rule: `supported` when every required part is supported; `not supported` when any
+    required part is not supported; otherwise `inconclusive`. `required` names the parts
+    that carry the claim (default: all); the others are reported but do not decide.
+    """
+    parts = tuple(parts)
+    names = set(required) if required is not None else {p.claim for p in parts}
+    deciding = [p for p in parts if p.claim in names]
+    if deciding and all(p.verdict == SUPPORTED for p in deciding):
+        verdict = SUPPORTED
+    elif any(p.verdict == NOT_SUPPORTED for p in deciding):
+        verdict = NOT_SUPPORTED
+    else:
+        verdict = INCONCLUSIVE
+    rule = (
+        "supported when every deciding sub-experiment is supported; not supported when any "
+        f"deciding one is not; otherwise inconclusive. Deciding: {', '.join(sorted(names))}."
+    )
+    numbers = {p.claim: p.verdict for p in parts}
+    return Verdict(claim, verdict, hypothesis, rule, numbers, seeds, parts)
+
+
+class Context:
+    """What a sweep may use: `fit` (the engine, or a cache in front of it) and progress.
+
+    Example
+    -------
+    >>> ctx = Context()
+    >>> from whydl.data import article_moons
+    >>> from whydl.config import ModelConfig, TrainConfig
+    >>> ctx.fit(article_moons(), ModelConfig(), TrainConfig(epochs=1)).history.n_epochs
+    1
+    """
+
+    def __init__(self, verbose: bool = False, fit=None):
+        self.verbose = verbose
+        self._fit = fit
+        self.n_fits = 0
+        self.n_members = 0
+
+    def fit(self, dataset, model, train, tag: str = ""):
+        """Train `train.n_seeds` members (one vectorised run). `tag` names the sweep cell."""
+        from whydl.engine import fit as engine_fit
+
+        self.n_fits += 1
+        self.n_members += train.n_seeds
+        if self.verbose:
+            print(f"  training {tag or dataset.name}: {train.n_seeds} member(s)", flush=True)
+        return (self._fit or engine_fit)(dataset, model, train)
+
+    def log(self, message: str) -> None:
+        if self.verbose:
+            print(f"  {message}", flush=True)
+
+
+@dataclass
+class ClaimResult:
+    """Everything a claim produced: its table, figures, verdict, timing and settings."""
+
+    claim: str
+    title: str
+    hypothesis: str
+    preset: str
+    params: dict
+    table: list[dict]
+    verdict: Verdict
+    figures: dict = field(default_factory=dict)  # name -> (matplotlib Figure, caption)
+    seconds: float = 0.0
+    notes: list[str] = field(default_factory=list)  # what differs from the literature, and why
+    headline: str = ""  # the one number the summary table shows, with its CI
+
+    def summary(self) -> str:
+        lines = [f"claim {self.claim}: {self.hypothesis}"]
+        lines += [f"  {p.claim}: {p.verdict}" for p in self.verdict.parts]
+        if self.headline:
+            lines.append(f"  headline: {self.headline}")
+        lines.append(f"  rule: {self.verdict.rule}")
+        lines.append(f"verdict: {self.verdict.verdict.upper()} ({self.seconds:.1f} s)")
+        return "\n".join(lines)
+
+    def save(self, out) -> Path:
+        """Write results.csv/json, verdict.json, config.json, environment.json and figures."""
+        import csv
+
+        from whydl.environment import environment
+        from whydl.plots.style import save_figure
+
+        out = Path(out)
+        out.mkdir(parents=True, exist_ok=True)
+        for name, (fig, _caption) in self.figures.items():
+            save_figure(fig, out / name)
+        columns = list(dict.fromkeys(k for row in self.table for k in row))
+        with open(out / "results.csv", "w", newline="") as fh:
+            writer = csv.DictWriter(fh, fieldnames=columns)
+            writer.writeheader()
+            writer.writerows(self.table)
+        _dump(out / "results.json", self.table)
+        _dump(out / "verdict.json", self.verdict.to_dict())
+        _dump(out / "config.json", {"claim": self.claim, "preset": self.preset, **self.params})
+        _dump(out / "environment.json", environment())
+        meta = {
+            "claim": self.claim,
+            "title": self.title,
+            "hypothesis": self.hypothesis,
+            "seconds": self.seconds,
+            "headline": self.headline,
+            "notes": self.notes,
+            "figures": {name: caption for name, (_fig, caption) in self.figures.items()},
+        }
+        _dump(out / "claim.json", meta)
+        return out
+
+    def _repr_html_(self) -> str:
+        import base64
+        import io
+        from html import escape
+
+        imgs = []
+        for _name, (fig, caption) in self.figures.items():
+            buf = io.StringIO()
+            fig.savefig(buf, format="svg")
+            data = base64.b64encode(buf.getvalue().encode()).decode()
+            imgs.append(
+                f'<figure><img src="data:image/svg+xml;base64,{data}" style="max-width:100%">'
+                f"<figcaption>{escape(caption)}</figcaption></figure>"
+            )
+        return (
+            f"<div><h3>{escape(self.title)}: {escape(self.verdict.verdict)}</h3>"
+            f"<p>{escape(self.hypothesis)}</p><pre>{escape(self.summary())}</pre>"
+            + "".join(imgs)
+            + "</div>"
+        )
+
+
+def _dump(path: Path, obj) -> None:
+    import numpy as np
+
+    def default(o):
+        if isinstance(o, np.generic):
+            return o.item()
+        if isinstance(o, np.ndarray):
+            return o.tolist()
+        if isinstance(o, tuple | set):
+            return list(o)
+        if hasattr(o, "to_dict"):
+            return o.to_dict()
+        raise TypeError(f"cannot serialise {type(o)}")
+
+    path.write_text(json.dumps(obj, indent=2, default=default) + "\n")
+
+
+class Claim:
+    """Base class: subclasses set the class attributes and implement `experiment`.
+
+    `presets[name]` is a flat dict of sweep sizes; `quick` runs in seconds (tests), `full`
+    within 2.5 minutes on a 2-core CPU with >= 10 seeds wherever CIs are shown.
+    """
+
+    name: str = ""
+    title: str = ""
+    hypothesis: str = ""
+    literature: tuple[str, ...] = ()  # "Author et al. YEAR: finding"
+    presets: dict[str, dict] = {}
+
+    def experiment(self, ctx: Context, params: dict) -> ClaimResult:
+        raise NotImplementedError
+
+    def params(self, preset: str = "quick", seeds: int | None = None) -> dict:
+        from whydl.errors import WhydlError
+
+        if preset not in self.presets:
+            raise WhydlError(
+                f"preset={preset!r} is not valid for claim {self.name!r}. "
+                f"Expected one of: {', '.join(self.presets)}."
+            )
+        params = dict(self.presets[preset])
+        if seeds is not None:
+            if not 2 <= seeds <= 1000:
+                raise WhydlError(f"--seeds {seeds} is out of range. Expected 2..1000, e.g. 10.")
+            params["n_seeds"] = seeds
+        return params
+
+    def run(self, preset: str = "quick", seeds: int | None = None, ctx: Context | None = None):
+        """Run the claim's sweep and return its `ClaimResult`.
+
+        Example
+        -------
+        >>> from whydl.evidence import get_claim
+        >>> result = get_claim("hierarchy").run("quick")  # doctest: +SKIP
+        >>> result.verdict.verdict in ("supported", "not supported", "inconclusive")  # doctest: +SKIP
+        True
+        """
+        params = self.params(preset, seeds)
+        ctx = ctx or Context()
+        started = time.perf_counter()
+        result = self.experiment(ctx, params)
+        result.seconds = time.perf_counter() - started
+        result.preset = preset
+        return result
+
+    def result(self, params, table, verdict, figures, notes=(), headline="") -> ClaimResult:
+        """Helper for subclasses: a ClaimResult with this claim's name and texts."""
+        return ClaimResult(
+            claim=self.name,
+            title=self.title,
+            hypothesis=self.hypothesis,
+            preset="",
+            params=params,
+            table=table,
+            verdict=verdict,
+            figures=figures,
+            notes=list(notes),
+            headline=headline,
+        )
