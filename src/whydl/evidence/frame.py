@@ -240,8 +240,8 @@ class Claim:
         -------
         >>> from whydl.evidence import get_claim
         >>> result = get_claim("hierarchy").run("quick")  # doctest: +SKIP
-        >>> result.verdict.verdict in ("supported", "not supported", "inconclusive")  # doctest: +SKIP
-        True
+        >>> print(result.verdict.verdict)  # doctest: +SKIP
+        supported
         """
         params = self.params(preset, seeds)
         ctx = ctx or Context()
