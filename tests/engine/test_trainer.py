@@ -176,3 +176,27 @@ def test_progress_is_silent_off_a_terminal_and_drawn_on_one():
 def test_demo_sized_run_is_accurate():
     f = fit(article_moons(), ModelConfig(), TrainConfig())
     assert f.history.val_metric[0, -1] >= 0.97
+
+
+def test_frozen_parameters_do_not_change(small):
+    from whydl.engine import build_members
+
+    members = build_members(small, ModelConfig(), [0, 1])
+    before = {n: p.detach().clone() for n, p in members[1].named_parameters()}
+    frozen = ("hidden.0.weight", "hidden.0.bias")
+    f = fit(small, ModelConfig(), TrainConfig(epochs=3, n_seeds=2), members=members, frozen=frozen)
+    after = f.stack.member(1).state_dict()
+    for name in frozen:
+        assert torch.equal(after[name], before[name])
+    assert not torch.equal(after["out.weight"], before["out.weight"])
+
+
+def test_callback_sees_every_epoch(small):
+    seen = []
+    fit(small, ModelConfig(), TrainConfig(epochs=3), callback=lambda e, net: seen.append(e))
+    assert seen == [1, 2, 3]
+
+
+def test_bad_hooks_are_refused(small):
+    with pytest.raises(ValueError, match="not parameters"):
+        fit(small, ModelConfig(), TrainConfig(epochs=1), frozen=("nope",))

@@ -103,8 +103,24 @@ def _divergence_message(seed: int, epoch: int, value: float, train: TrainConfig)
     )
 
 
-def fit(dataset: Dataset, model: ModelConfig, train: TrainConfig, progress=None) -> Fit:
+def fit(
+    dataset: Dataset,
+    model: ModelConfig,
+    train: TrainConfig,
+    progress=None,
+    *,
+    members: list[torch.nn.Module] | None = None,
+    frozen: tuple[str, ...] = (),
+    callback=None,
+) -> Fit:
     """Train `train.n_seeds` members of `model` on `dataset`, all at once.
+
+    Advanced hooks, for experiments built on the engine:
+    - `members`: one ready-made module per seed (e.g. pretrained weights with a new head)
+      instead of fresh ones built from `model`; all must share one architecture.
+    - `frozen`: parameter names (as in `module.named_parameters()`) that are not updated.
+    - `callback(epoch, stacked_model)`: called after each epoch (1-based), e.g. to record
+      gradient statistics; it must not modify the model.
 
     Example
     -------
@@ -113,13 +129,19 @@ def fit(dataset: Dataset, model: ModelConfig, train: TrainConfig, progress=None)
     >>> f.history.train_loss.shape
     (3, 2)
     """
-    n_params = sum(p.numel() for p in build_members(dataset, model, [0])[0].parameters())
+    if members is not None and len(members) != train.n_seeds:
+        raise ValueError(f"got {len(members)} members for {train.n_seeds} seeds; pass one each.")
+    probe = members[0] if members else build_members(dataset, model, [0])[0]
+    unknown = set(frozen) - {n for n, _ in probe.named_parameters()}
+    if unknown:
+        raise ValueError(f"frozen names {sorted(unknown)} are not parameters of the model.")
+    n_params = sum(p.numel() for p in probe.parameters())
     batch = train.batch_size or len(dataset.X_train)
     with threads_for(train.n_seeds * batch * n_params):
-        return _fit(dataset, model, train, progress)
+        return _fit(dataset, model, train, progress, members, frozen, callback)
 
 
-def _fit(dataset: Dataset, model: ModelConfig, train: TrainConfig, progress=None) -> Fit:
+def _fit(dataset, model, train, progress, members, frozen, callback) -> Fit:
     started = time.perf_counter()
     if train.task is not None:
         try:
@@ -128,10 +150,15 @@ def _fit(dataset: Dataset, model: ModelConfig, train: TrainConfig, progress=None
             raise WhydlError(str(e)) from None
     task, seeds, device = dataset.task, train.seeds, resolve_device(train.device)
     M = len(seeds)
-    members = build_members(dataset, model, seeds)
+    members = members if members is not None else build_members(dataset, model, seeds)
     net = stack(members, keys=seeds, device=device)
+    trainable = [i for i, name in enumerate(net.names) if name not in frozen]
     opt = StackedOptimizer(
-        net.params, train.optimizer, train.lr, train.weight_decay, train.momentum
+        [net.params[i] for i in trainable],
+        train.optimizer,
+        train.lr,
+        train.weight_decay,
+        train.momentum,
     )
 
     # data on the device; validation is the test split unless early stopping needs its own
@@ -170,7 +197,8 @@ def _fit(dataset: Dataset, model: ModelConfig, train: TrainConfig, progress=None
         # forward backward update
         for i in starts:
             xb, yb = X_epoch[:, i : i + batch], y_epoch[:, i : i + batch]
-            opt.step(net.gradients(xb, yb, task, step))
+            grads = net.gradients(xb, yb, task, step)
+            opt.step([grads[i] for i in trainable] if frozen else grads)
             step += 1
         # evaluate both splits; .cpu() is the one sync point per epoch
         rows = _scores(net, X_eval, y_eval, n, task)
@@ -194,6 +222,8 @@ def _fit(dataset: Dataset, model: ModelConfig, train: TrainConfig, progress=None
                     mask = torch.as_tensor(improved, device=device).view(-1, *[1] * (t.dim() - 1))
                     best[name] = torch.where(mask, current, t)
             active &= since_best < train.patience
+        if callback is not None:
+            callback(epoch + 1, net)
         bar.update(epoch + 1, f"loss {np.nanmean(rows[0]):.4f}" if active.any() else "")
         if not active.any():
             break

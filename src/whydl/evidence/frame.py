@@ -91,15 +91,16 @@ class Context:
         self.n_fits = 0
         self.n_members = 0
 
-    def fit(self, dataset, model, train, tag: str = ""):
-        """Train `train.n_seeds` members (one vectorised run). `tag` names the sweep cell."""
+    def fit(self, dataset, model, train, tag: str = "", **hooks):
+        """Train `train.n_seeds` members (one vectorised run). `tag` names the sweep cell;
+        `hooks` (members, frozen, callback) pass through to `whydl.engine.fit`."""
         from whydl.engine import fit as engine_fit
 
         self.n_fits += 1
         self.n_members += train.n_seeds
         if self.verbose:
             print(f"  training {tag or dataset.name}: {train.n_seeds} member(s)", flush=True)
-        return (self._fit or engine_fit)(dataset, model, train)
+        return (self._fit or engine_fit)(dataset, model, train, **hooks)
 
     def log(self, message: str) -> None:
         if self.verbose:
