@@ -200,3 +200,17 @@ def test_callback_sees_every_epoch(small):
 def test_bad_hooks_are_refused(small):
     with pytest.raises(ValueError, match="not parameters"):
         fit(small, ModelConfig(), TrainConfig(epochs=1), frozen=("nope",))
+
+
+def test_trainer_steps_one_epoch_at_a_time_like_fit(small):
+    from whydl.engine import Trainer
+
+    model, train = ModelConfig(), TrainConfig(epochs=3, n_seeds=2)
+    trainer = Trainer(small, model, train, track_gradients=True)
+    while not trainer.done:
+        trainer.run_epoch()
+        assert set(trainer.grad_norms) == {n for n, _ in trainer.net.template.named_parameters()}
+        assert all(v.shape == (2,) and (v >= 0).all() for v in trainer.grad_norms.values())
+    stepped = trainer.finish()
+    whole = fit(small, model, train)
+    np.testing.assert_array_equal(stepped.history.train_loss, whole.history.train_loss)

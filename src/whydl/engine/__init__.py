@@ -7,7 +7,7 @@ Building blocks, usable on their own: `stack` (M modules -> one stacked model),
 from whydl.engine.history import History
 from whydl.engine.optim import OPTIMIZERS, StackedOptimizer
 from whydl.engine.stacked import Stacked, StackedCNN, StackedMLP, stack
-from whydl.engine.trainer import Fit, build_members, evaluate, fit
+from whydl.engine.trainer import Fit, Trainer, build_members, evaluate, fit
 
 __all__ = [
     "OPTIMIZERS",
@@ -17,6 +17,7 @@ __all__ = [
     "StackedCNN",
     "StackedMLP",
     "StackedOptimizer",
+    "Trainer",
     "build_members",
     "evaluate",
     "fit",

@@ -142,104 +142,154 @@ def fit(
 
 
 def _fit(dataset, model, train, progress, members, frozen, callback) -> Fit:
-    started = time.perf_counter()
-    if train.task is not None:
-        try:
-            dataset = dataset.with_task(train.task)
-        except ValueError as e:
-            raise WhydlError(str(e)) from None
-    task, seeds, device = dataset.task, train.seeds, resolve_device(train.device)
-    M = len(seeds)
-    members = members if members is not None else build_members(dataset, model, seeds)
-    net = stack(members, keys=seeds, device=device)
-    trainable = [i for i, name in enumerate(net.names) if name not in frozen]
-    opt = StackedOptimizer(
-        [net.params[i] for i in trainable],
-        train.optimizer,
-        train.lr,
-        train.weight_decay,
-        train.momentum,
-    )
-
-    # data on the device; validation is the test split unless early stopping needs its own
-    X_fit, y_fit = dataset.X_train, dataset.y_train
-    X_val, y_val = dataset.X_test, dataset.y_test
-    if train.early_stopping:
-        rng = np.random.default_rng(derive_seed(0, VALIDATION_STREAM))  # same split for all
-        order = rng.permutation(len(X_fit))
-        n_val = max(1, int(round(train.validation_fraction * len(X_fit))))
-        X_val, y_val = X_fit[order[:n_val]], y_fit[order[:n_val]]
-        X_fit, y_fit = X_fit[order[n_val:]], y_fit[order[n_val:]]
-    X_fit = torch.as_tensor(X_fit, device=device)
-    y_fit = tasks.prepare_targets(y_fit, task, device)
-    X_eval = torch.cat([X_fit, torch.as_tensor(X_val, device=device)])  # one pass, both splits
-    y_eval = torch.cat([y_fit, tasks.prepare_targets(y_val, task, device)])
-    n = len(X_fit)
-    batch = n if train.batch_size == 0 else min(train.batch_size, n)
-    starts = list(range(0, n, batch))
-    if model.batch_norm and n - starts[-1] == 1 and len(starts) > 1:
-        starts.pop()  # batch norm cannot normalise a batch of one sample
-    shufflers = [make_generator(derive_seed(s, SHUFFLE_STREAM)) for s in seeds]
-
-    history = History.empty(seeds, train.epochs, tasks.metric_name(task))
-    active = np.ones(M, dtype=bool)  # neither diverged nor early-stopped
-    epochs_run = np.zeros(M, dtype=int)
-    diverged: dict[int, str] = {}
-    best_loss = np.full(M, np.inf)
-    since_best = np.zeros(M, dtype=int)
-    best = net.snapshot() if train.early_stopping else None
+    trainer = Trainer(dataset, model, train, members=members, frozen=frozen)
     bar = Progress(train.epochs, enabled=progress)
-    step = 0
-    for epoch in range(train.epochs):
+    while not trainer.done:
+        rows = trainer.run_epoch()
+        if callback is not None:
+            callback(trainer.epoch, trainer.net)
+        bar.update(trainer.epoch, f"loss {np.nanmean(rows[0]):.4f}" if trainer.active.any() else "")
+    bar.close()
+    return trainer.finish()
+
+
+class Trainer:
+    """The training loop as a steppable object: `run_epoch()` until `done`, then `finish()`.
+
+    `fit` drives it to the end; the browser playground steps it one epoch at a time.
+    """
+
+    def __init__(
+        self,
+        dataset: Dataset,
+        model: ModelConfig,
+        train: TrainConfig,
+        *,
+        members=None,
+        frozen=(),
+        track_gradients: bool = False,
+    ):
+        self.started = time.perf_counter()
+        if train.task is not None:
+            try:
+                dataset = dataset.with_task(train.task)
+            except ValueError as e:
+                raise WhydlError(str(e)) from None
+        self.train, self.task = train, dataset.task
+        self.seeds, self.device = train.seeds, resolve_device(train.device)
+        M = len(self.seeds)
+        members = members if members is not None else build_members(dataset, model, self.seeds)
+        self.net = stack(members, keys=self.seeds, device=self.device)
+        self.trainable = [i for i, name in enumerate(self.net.names) if name not in frozen]
+        self.opt = StackedOptimizer(
+            [self.net.params[i] for i in self.trainable],
+            train.optimizer,
+            train.lr,
+            train.weight_decay,
+            train.momentum,
+        )
+        self.track_gradients = track_gradients
+        self.grad_norms: dict[str, np.ndarray] = {}  # last step's per-member gradient norms
+
+        # data on the device; validation is the test split unless early stopping needs its own
+        X_fit, y_fit = dataset.X_train, dataset.y_train
+        X_val, y_val = dataset.X_test, dataset.y_test
+        if train.early_stopping:
+            rng = np.random.default_rng(derive_seed(0, VALIDATION_STREAM))  # same split for all
+            order = rng.permutation(len(X_fit))
+            n_val = max(1, int(round(train.validation_fraction * len(X_fit))))
+            X_val, y_val = X_fit[order[:n_val]], y_fit[order[:n_val]]
+            X_fit, y_fit = X_fit[order[n_val:]], y_fit[order[n_val:]]
+        device = self.device
+        self.X_fit = torch.as_tensor(X_fit, device=device)
+        self.y_fit = tasks.prepare_targets(y_fit, self.task, device)
+        # one forward pass evaluates both splits
+        self.X_eval = torch.cat([self.X_fit, torch.as_tensor(X_val, device=device)])
+        self.y_eval = torch.cat([self.y_fit, tasks.prepare_targets(y_val, self.task, device)])
+        n = self.n = len(self.X_fit)
+        self.batch = n if train.batch_size == 0 else min(train.batch_size, n)
+        self.starts = list(range(0, n, self.batch))
+        if model.batch_norm and n - self.starts[-1] == 1 and len(self.starts) > 1:
+            self.starts.pop()  # batch norm cannot normalise a batch of one sample
+        self.shufflers = [make_generator(derive_seed(s, SHUFFLE_STREAM)) for s in self.seeds]
+
+        self.history = History.empty(self.seeds, train.epochs, tasks.metric_name(self.task))
+        self.active = np.ones(M, dtype=bool)  # neither diverged nor early-stopped
+        self.epochs_run = np.zeros(M, dtype=int)
+        self.diverged: dict[int, str] = {}
+        self.best_loss = np.full(M, np.inf)
+        self.since_best = np.zeros(M, dtype=int)
+        self.best = self.net.snapshot() if train.early_stopping else None
+        self.epoch = self.step = 0
+
+    @property
+    def done(self) -> bool:
+        return self.epoch >= self.train.epochs or not self.active.any()
+
+    def run_epoch(self) -> list[np.ndarray]:
+        """One pass over the training data; returns [train loss, val loss, train metric,
+        val metric], each (M,)."""
+        net, train, epoch = self.net, self.train, self.epoch
         # shuffle: each member's own permutation, gathered into (M, n, D)
-        perm = torch.stack([torch.randperm(n, generator=g) for g in shufflers]).to(device)
-        X_epoch, y_epoch = X_fit[perm], y_fit[perm]
+        perm = torch.stack([torch.randperm(self.n, generator=g) for g in self.shufflers])
+        perm = perm.to(self.device)
+        X_epoch, y_epoch = self.X_fit[perm], self.y_fit[perm]
         # forward backward update
-        for i in starts:
-            xb, yb = X_epoch[:, i : i + batch], y_epoch[:, i : i + batch]
-            grads = net.gradients(xb, yb, task, step)
-            opt.step([grads[i] for i in trainable] if frozen else grads)
-            step += 1
+        for i in self.starts:
+            xb, yb = X_epoch[:, i : i + self.batch], y_epoch[:, i : i + self.batch]
+            grads = net.gradients(xb, yb, self.task, self.step)
+            if len(self.trainable) < len(grads):
+                grads = [grads[j] for j in self.trainable]
+            self.opt.step(grads)
+            self.step += 1
+        if self.track_gradients:  # norms of the epoch's last step, per parameter and member
+            names = [net.names[j] for j in self.trainable]
+            self.grad_norms = {
+                n: g.flatten(1).norm(dim=1).cpu().numpy() for n, g in zip(names, grads)
+            }
         # evaluate both splits; .cpu() is the one sync point per epoch
-        rows = _scores(net, X_eval, y_eval, n, task)
+        rows = _scores(net, self.X_eval, self.y_eval, self.n, self.task)
+        active, history = self.active, self.history
         for name, values in zip(("train_loss", "val_loss", "train_metric", "val_metric"), rows):
             getattr(history, name)[active, epoch] = values[active]
-        epochs_run[active] = epoch + 1
+        self.epochs_run[active] = epoch + 1
         # divergence: stop the member, keep the others going
         bad = active & ~(np.isfinite(rows[0]) & np.isfinite(rows[1]))
         for m in np.flatnonzero(bad):
-            diverged[seeds[m]] = _divergence_message(seeds[m], epoch + 1, rows[0][m], train)
+            seed = self.seeds[m]
+            self.diverged[seed] = _divergence_message(seed, epoch + 1, rows[0][m], train)
             history.train_loss[m, epoch] = history.val_loss[m, epoch] = np.nan
-            epochs_run[m] = epoch
+            self.epochs_run[m] = epoch
         active &= ~bad
         if train.early_stopping:
-            improved = active & (rows[1] < best_loss)
-            best_loss[improved] = rows[1][improved]
-            since_best = np.where(improved, 0, since_best + 1)
+            improved = active & (rows[1] < self.best_loss)
+            self.best_loss[improved] = rows[1][improved]
+            self.since_best = np.where(improved, 0, self.since_best + 1)
             if improved.any():
-                for name, t in best.items():
-                    current = {**net.tensors, **net.buffers}[name]
-                    mask = torch.as_tensor(improved, device=device).view(-1, *[1] * (t.dim() - 1))
-                    best[name] = torch.where(mask, current, t)
-            active &= since_best < train.patience
-        if callback is not None:
-            callback(epoch + 1, net)
-        bar.update(epoch + 1, f"loss {np.nanmean(rows[0]):.4f}" if active.any() else "")
-        if not active.any():
-            break
-    bar.close()
-    if len(diverged) == M:
-        raise DivergedError(next(iter(diverged.values())))
-    if train.early_stopping:  # members keep their best validation-loss weights
-        net.restore(best, torch.as_tensor(~np.isin(seeds, list(diverged)), device=device))
-    history.truncate(int(epochs_run.max()))
-    return Fit(
-        stack=net,
-        history=history,
-        task=task,
-        seeds=seeds,
-        epochs_run=epochs_run,
-        diverged=diverged,
-        train_seconds=time.perf_counter() - started,
-        device=str(device),
-    )
+                current = {**net.tensors, **net.buffers}
+                mask = torch.as_tensor(improved, device=self.device)
+                for name, t in self.best.items():
+                    shaped = mask.view(-1, *[1] * (t.dim() - 1))
+                    self.best[name] = torch.where(shaped, current[name], t)
+            active &= self.since_best < train.patience
+        self.epoch += 1
+        return rows
+
+    def finish(self) -> Fit:
+        """Restore early-stopped members' best weights and package the result."""
+        if len(self.diverged) == len(self.seeds):
+            raise DivergedError(next(iter(self.diverged.values())))
+        if self.train.early_stopping:  # members keep their best validation-loss weights
+            ok = ~np.isin(self.seeds, list(self.diverged))
+            self.net.restore(self.best, torch.as_tensor(ok, device=self.device))
+        self.history.truncate(int(self.epochs_run.max()))
+        return Fit(
+            stack=self.net,
+            history=self.history,
+            task=self.task,
+            seeds=self.seeds,
+            epochs_run=self.epochs_run,
+            diverged=self.diverged,
+            train_seconds=time.perf_counter() - self.started,
+            device=str(self.device),
+        )
