@@ -79,7 +79,7 @@ class TrainResult:
         ok = f.ok
         loss[~ok] = score[~ok] = np.nan
         name = tasks.metric_name(f.task)
-        summary = summarize(score)
+        summary = summarize(score, bounds=(0.0, 1.0) if name == "accuracy" else (-np.inf, 1.0))
         return {
             "task": f.task,
             "metric": name,
@@ -150,8 +150,7 @@ class TrainResult:
         s = self.metrics_[f"test_{name}_summary"]
         label = "test accuracy" if name == "accuracy" else "test R²"
         if n > 1:
-            half = (s["ci_high"] - s["ci_low"]) / 2
-            value = f"{s['mean']:.3f} ± {half:.3f} (95% CI, {n} seeds)"
+            value = f"{s['mean']:.3f} (95% CI {s['ci_low']:.3f}–{s['ci_high']:.3f}, {n} seeds)"
         else:
             value = f"{s['mean']:.3f}"
         return f"{self.dataset.name}: {label} {value}"

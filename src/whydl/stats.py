@@ -14,8 +14,11 @@ def t_quantile(df: int, level: float = 0.95) -> float:
     return float(stdtrit(df, 0.5 + level / 2))
 
 
-def summarize(values, level: float = 0.95) -> dict:
+def summarize(values, level: float = 0.95, bounds=(-math.inf, math.inf)) -> dict:
     """Mean, std (ddof=1), the `level` CI of the mean, min, max and n over finite values.
+
+    `bounds` clips the CI to the metric's possible range (e.g. (0, 1) for accuracy), where
+    the t-interval of a mean near 1 would otherwise run past it.
 
     Example
     -------
@@ -43,8 +46,8 @@ def summarize(values, level: float = 0.95) -> dict:
         "n": n,
         "mean": mean,
         "std": std,
-        "ci_low": mean - half,
-        "ci_high": mean + half,
+        "ci_low": max(mean - half, bounds[0]),
+        "ci_high": min(mean + half, bounds[1]),
         "min": float(v.min()),
         "max": float(v.max()),
     }
@@ -59,7 +62,7 @@ def format_summary(s: dict, digits: int = 4) -> str:
     """'0.9870 ± 0.0031 (95% CI 0.9839–0.9901, sd 0.0080, min 0.97, max 1.00, n=30)'."""
     if s["n"] <= 1:
         return f"{s['mean']:.{digits}f} (n={s['n']})"
-    half = (s["ci_high"] - s["ci_low"]) / 2
+    half = t_quantile(s["n"] - 1) * s["std"] / math.sqrt(s["n"])
     return (
         f"{s['mean']:.{digits}f} ± {half:.{digits}f} (95% CI {s['ci_low']:.{digits}f}–"
         f"{s['ci_high']:.{digits}f}, sd {s['std']:.{digits}f}, min {s['min']:.{digits}f}, "

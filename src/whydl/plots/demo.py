@@ -53,7 +53,7 @@ def _boundary_panel(ax, ds, fit, n_ok):
     out_grid = stacked_outputs(fit.stack, grid)[ok]
     out_test = stacked_outputs(fit.stack, ds.X_test)[ok]
     shape = (len(ys), len(xs))
-    members = "member" if n_ok == 1 else f"mean of {n_ok} members"
+    members = f"seed {fit.seeds[0]}" if n_ok == 1 else f"mean of {n_ok} members"
     if ds.task == "binary":
         colors = np.array([PALETTE["blue"], PALETTE["vermillion"]])
         p = _sigmoid(out_grid[..., 0]).mean(0).reshape(shape)
