@@ -9,6 +9,7 @@ Shapes: inputs (M, B, D); hidden activations (M, B, H); outputs (M, B, K).
 
 from __future__ import annotations
 
+import functools
 import math
 
 import torch
@@ -32,13 +33,19 @@ def _hash32(x: torch.Tensor) -> torch.Tensor:
     return x ^ (x >> 16)
 
 
+@functools.lru_cache(maxsize=64)
+def _position_hash(shape: tuple, device) -> torch.Tensor:
+    """Hashed element positions: the same every step, so computed once per shape."""
+    index = torch.arange(math.prod(shape), device=device).view(shape)
+    return _hash32(index * 0x27D4EB2F + 0x165667B1)
+
+
 def dropout_mask(keys: torch.Tensor, step: int, layer: int, shape, p: float) -> torch.Tensor:
     """Inverted-dropout mask (M, *shape) from a counter-based hash of (member key, step,
     layer, position). Unlike a shared torch RNG, member i's mask does not depend on how many
     members train beside it, so a member trained in a stack equals the member trained alone."""
     base = _hash32(keys * 0x2545F491 + step * 0x6C8E9CF5 + layer * 0x3C6EF372)  # (M,)
-    index = torch.arange(math.prod(shape), device=keys.device).view(shape)
-    bits = _hash32(_hash32(index * 0x27D4EB2F + 0x165667B1) ^ base.view(-1, *[1] * len(shape)))
+    bits = _hash32(_position_hash(tuple(shape), keys.device) ^ base.view(-1, *[1] * len(shape)))
     keep = bits >= int(p * 2**32)
     return keep.float().div_(1.0 - p)
 
