@@ -130,7 +130,65 @@ def build_parser() -> Parser:
     )
     p.add_argument("--seeds", type=int, dest="n_seeds", help="override the preset's seeds")
     p.add_argument("--out", metavar="DIR", help="output directory (runs/claims/NAME)")
+    p.add_argument(
+        "--store",
+        metavar="PATH",
+        help="results store: trained members are reused from it and saved to it "
+        "(default runs/whydl.db, or DIR/whydl.db with --out DIR)",
+    )
+    _add_report_parsers(sub)
+    _add_serve_parser(sub)
     return parser
+
+
+def _add_report_parsers(sub) -> None:
+    """`whydl report` and `whydl runs ls|show|export`."""
+    p = sub.add_parser(
+        "report",
+        help="run every claim (reusing stored results) and write one HTML report",
+        description="Run every available claim through the results store, then write "
+        "OUT/report/index.html: one self-contained page (figures inline, opens offline).",
+    )
+    p.add_argument(
+        "--preset",
+        choices=["quick", "full"],
+        default="quick",
+        help="quick: about a minute; full: the real evidence, up to 15 minutes (default quick)",
+    )
+    p.add_argument(
+        "--seeds", type=int, dest="n_seeds", metavar="N", help="override every preset's seeds"
+    )
+    p.add_argument("--out", metavar="DIR", default="runs", help="output directory (runs)")
+    p.add_argument("--store", metavar="PATH", help="results store (default OUT/whydl.db)")
+    p.add_argument(
+        "--no-train",
+        action="store_true",
+        help="render from the store alone; fail if a result is missing",
+    )
+    runs = sub.add_parser(
+        "runs",
+        help="list, show and export the runs in the results store",
+        description="Inspect the results store: every trained member with its config, "
+        "history, final metrics and environment.",
+    )
+    runs_sub = runs.add_subparsers(dest="runs_command", parser_class=Parser, metavar="ACTION")
+    store_help = "results store (default runs/whydl.db)"
+    p = runs_sub.add_parser("ls", help="one line per stored run", description="List the runs.")
+    p.add_argument("--store", metavar="PATH", default="runs/whydl.db", help=store_help)
+    p = runs_sub.add_parser(
+        "show", help="one run's config and members", description="Show one run in full."
+    )
+    p.add_argument("id", metavar="ID", help="a run id (or its first characters) from 'runs ls'")
+    p.add_argument("--store", metavar="PATH", default="runs/whydl.db", help=store_help)
+    p = runs_sub.add_parser(
+        "export",
+        help="every member as CSV or JSON",
+        description="Export every stored member (without weights) as CSV (one row per "
+        "member, final metrics) or JSON (with config, history and environment).",
+    )
+    p.add_argument("--format", choices=["csv", "json"], default="csv", help="(csv)")
+    p.add_argument("--output", metavar="FILE", help="write to FILE instead of standard output")
+    p.add_argument("--store", metavar="PATH", default="runs/whydl.db", help=store_help)
 
 
 # flag name -> (config section, field)
@@ -227,15 +285,163 @@ def cmd_claims(args) -> int:
 
 
 def cmd_claim(args) -> int:
-    from whydl.evidence import Context, get_claim
+    from whydl.evidence import get_claim
+    from whydl.report.card import claim_record
+    from whydl.store import CachedContext, Store
 
     claim = get_claim(args.name)
     out = args.out or f"runs/claims/{args.name}"
+    store = args.store or (f"{args.out}/whydl.db" if args.out else "runs/whydl.db")
     print(f"claim {args.name} ({args.preset} preset): {claim.hypothesis}")
-    result = claim.run(args.preset, args.n_seeds, Context(verbose=True))
-    result.save(out)
+    with Store(store) as db:
+        ctx = CachedContext(db, claim=args.name, verbose=True)
+        try:
+            result = claim.run(args.preset, args.n_seeds, ctx)
+        except KeyboardInterrupt:
+            print(f"finished trainings are saved in {store}: run again to resume.", file=sys.stderr)
+            raise
+        saved = result.save(out)
+        record = claim_record(result, claim, ctx.n_members, ctx.n_cached, saved)
+        n_seeds = result.params.get("n_seeds", result.verdict.seeds)
+        db.put_result(args.name, args.preset, n_seeds, record)
     print(result.summary())
     print(f"wrote {out}/verdict.json, results.csv, results.json and figures")
+    print(f"store {store}: {ctx.n_members} member(s) trained, {ctx.n_cached} reused")
+    return 0
+
+
+def cmd_report(args) -> int:
+    from whydl.report import build_report
+
+    store = args.store or f"{args.out}/whydl.db"
+    try:
+        path, failed = build_report(
+            args.preset, args.n_seeds, args.out, args.store, not args.no_train, verbose=True
+        )
+    except KeyboardInterrupt:
+        print(f"finished trainings are saved in {store}: run again to resume.", file=sys.stderr)
+        raise
+    print(f"wrote {path}")
+    if failed:
+        print(f"error: these claims failed (see above): {', '.join(failed)}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def cmd_runs(args) -> int:
+    from whydl.store import Store
+
+    if args.runs_command is None:
+        raise UsageError("whydl runs: choose an action: ls, show ID or export.")
+    with Store(args.store, create=False) as db:
+        if args.runs_command == "ls":
+            print(_runs_table(db.runs()))
+        elif args.runs_command == "show":
+            print(_run_details(db, db.resolve_run(args.id)))
+        else:
+            text = _export(db.members(), args.format)
+            if args.output:
+                from pathlib import Path
+
+                Path(args.output).write_text(text)
+                print(f"wrote {args.output}", file=sys.stderr)
+            else:
+                sys.stdout.write(text)
+    return 0
+
+
+def _runs_table(runs) -> str:
+    if not runs:
+        return "the store holds no runs yet"
+    lines = [f"{'RUN':12s}  {'CREATED':19s}  {'CLAIM':12s}  {'TAG':24s}  {'MODEL':14s}  SEEDS  VAL"]
+    for r in runs:
+        model = r["config"]["model"]
+        arch = "cnn" if model["architecture"] == "cnn" else "-".join(map(str, model["hidden"]))
+        value = "-" if r["val_metric_mean"] is None else f"{r['val_metric_mean']:.4f}"
+        tag = r["tag"] or r["dataset"]
+        lines.append(
+            f"{r['run']:12s}  {r['created']:19s}  {r['claim'] or '-':12s}  {tag[:24]:24s}  "
+            f"{arch[:14]:14s}  {len(r['seeds']):5d}  {value}"
+        )
+    lines.append(f"{len(runs)} run(s); VAL: the last epoch's validation metric, mean over seeds")
+    return "\n".join(lines)
+
+
+def _run_details(db, run: str) -> str:
+    import json
+
+    members = db.members(run)
+    first = members[0]
+    lines = [
+        f"run {run}: claim {first['claim'] or '-'}, tag {first['tag'] or '-'}, "
+        f"dataset {first['dataset']} ({first['task']}), created {first['created']}",
+        f"trained in {first['train_seconds']:.2f} s",
+        *(f"{k}: {json.dumps(v, sort_keys=True)}" for k, v in sorted(first["config"].items())),
+        "environment: " + json.dumps(first["environment"], sort_keys=True),
+        f"{'member':>8}  {'seed':>5}  {'epochs':>6}  {'train loss':>10}  {'val loss':>10}  "
+        f"{'val ' + first['metric']:>12}  key",
+    ]
+    for m in members:
+        f = m["final"]
+        num = lambda v: "nan" if v is None else f"{v:.4f}"  # noqa: E731
+        lines.append(
+            f"{m['id']:>8}  {m['seed']:>5}  {f['epochs_run']:>6}  {num(f['train_loss']):>10}  "
+            f"{num(f['val_loss']):>10}  {num(f['val_metric']):>12}  {m['key'][:16]}"
+            + (f"  DIVERGED: {f['diverged']}" if f["diverged"] else "")
+        )
+    return "\n".join(lines)
+
+
+def _export(members, fmt: str) -> str:
+    import json
+
+    if fmt == "json":
+        return json.dumps(members, indent=1) + "\n"
+    import csv
+    import io
+
+    rows = []
+    for m in members:
+        row = {k: m[k] for k in ("id", "run", "key", "seed", "claim", "tag", "dataset", "task")}
+        row |= {"metric": m["metric"], "train_seconds": m["train_seconds"], "created": m["created"]}
+        row |= {f"final_{k}": v for k, v in m["final"].items()}
+        row |= {f"model_{k}": v for k, v in m["config"]["model"].items()}
+        row |= {f"train_{k}": v for k, v in m["config"]["train"].items()}
+        rows.append(row)
+    buf = io.StringIO()
+    columns = list(dict.fromkeys(k for row in rows for k in row)) or ["id"]
+    writer = csv.DictWriter(buf, fieldnames=columns, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    return buf.getvalue()
+
+
+def _add_serve_parser(sub) -> None:
+    p = sub.add_parser(
+        "serve",
+        help="the browser playground: train a network live and watch it learn",
+        description="Start the playground web app and print its URL (needs the web extra: "
+        "pip install 'whydl[web]').",
+    )
+    p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    p.add_argument("--port", type=int, default=8000, help="port (default 8000; 0 = any free)")
+    p.add_argument("--open", action="store_true", help="open the page in a web browser")
+
+
+def cmd_serve(args) -> int:
+    try:  # the web extra is optional: say how to get it rather than fail with a traceback
+        import fastapi  # noqa: F401
+        import uvicorn  # noqa: F401
+    except ImportError as e:
+        print(
+            f"whydl serve: needs the web extra ({e.name} is not installed). Install it with:\n"
+            "    pip install 'whydl[web]'",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
+    from whydl.web.app import serve
+
+    serve(args.host, args.port, open_browser=args.open)
     return 0
 
 
@@ -245,6 +451,9 @@ COMMANDS = {
     "train": cmd_train,
     "claims": cmd_claims,
     "claim": cmd_claim,
+    "report": cmd_report,
+    "runs": cmd_runs,
+    "serve": cmd_serve,
 }
 
 

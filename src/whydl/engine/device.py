@@ -45,3 +45,15 @@ def threads_for(work_per_step: int):
         yield
     finally:
         torch.set_num_threads(before)
+
+
+@contextmanager
+def torch_threads(n: int):
+    """Run with exactly `n` torch threads (to time 1 against 2, or to keep many small fits
+    on one core), restoring the caller's setting afterwards."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(n)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)

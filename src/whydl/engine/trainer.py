@@ -87,7 +87,7 @@ def _scores(model: Stacked, X: torch.Tensor, y: torch.Tensor, n_fit: int, task: 
     """[train loss, val loss, train metric, val metric] as (M,) numpy arrays, from one
     forward pass over the training rows X[:n_fit] followed by the validation rows."""
     out = model.forward(X, train=False)
-    yy = y.expand(model.M, *y.shape)
+    yy = y if X.dim() == 3 else y.expand(model.M, *y.shape)  # 3-D: per-member `train_rows`
     parts = ((out[:, :n_fit], yy[:, :n_fit]), (out[:, n_fit:], yy[:, n_fit:]))
     losses = [tasks.loss(o, t, task) for o, t in parts]
     metrics = [tasks.metric(o, t, task) for o, t in parts]
@@ -112,6 +112,7 @@ def fit(
     members: list[torch.nn.Module] | None = None,
     frozen: tuple[str, ...] = (),
     callback=None,
+    train_rows=None,
 ) -> Fit:
     """Train `train.n_seeds` members of `model` on `dataset`, all at once.
 
@@ -121,6 +122,9 @@ def fit(
     - `frozen`: parameter names (as in `module.named_parameters()`) that are not updated.
     - `callback(epoch, stacked_model)`: called after each epoch (1-based), e.g. to record
       gradient statistics; it must not modify the model.
+    - `train_rows`: an (M, n) array of training-row indices; member m trains on
+      `dataset.X_train[train_rows[m]]` (e.g. each seed its own subsample of one pool, for
+      learning curves). The test split is shared. Not combinable with early stopping.
 
     Example
     -------
@@ -138,11 +142,11 @@ def fit(
     n_params = sum(p.numel() for p in probe.parameters())
     batch = train.batch_size or len(dataset.X_train)
     with threads_for(train.n_seeds * batch * n_params):
-        return _fit(dataset, model, train, progress, members, frozen, callback)
+        return _fit(dataset, model, train, progress, members, frozen, callback, train_rows)
 
 
-def _fit(dataset, model, train, progress, members, frozen, callback) -> Fit:
-    trainer = Trainer(dataset, model, train, members=members, frozen=frozen)
+def _fit(dataset, model, train, progress, members, frozen, callback, train_rows=None) -> Fit:
+    trainer = Trainer(dataset, model, train, members=members, frozen=frozen, train_rows=train_rows)
     bar = Progress(train.epochs, enabled=progress)
     while not trainer.done:
         rows = trainer.run_epoch()
@@ -168,6 +172,7 @@ class Trainer:
         members=None,
         frozen=(),
         track_gradients: bool = False,
+        train_rows=None,
     ):
         self.started = time.perf_counter()
         if train.task is not None:
@@ -194,6 +199,14 @@ class Trainer:
         # data on the device; validation is the test split unless early stopping needs its own
         X_fit, y_fit = dataset.X_train, dataset.y_train
         X_val, y_val = dataset.X_test, dataset.y_test
+        if train_rows is not None:  # each member its own training rows: a member axis
+            train_rows = np.asarray(train_rows, dtype=np.int64)
+            if train_rows.ndim != 2 or len(train_rows) != M or train.early_stopping:
+                raise ValueError(
+                    f"train_rows has shape {train_rows.shape}; expected ({M}, n), one row of "
+                    "training-row indices per member, and early_stopping=False."
+                )
+            X_fit, y_fit = X_fit[train_rows], y_fit[train_rows]  # (M, n, D), (M, n)
         if train.early_stopping:
             rng = np.random.default_rng(derive_seed(0, VALIDATION_STREAM))  # same split for all
             order = rng.permutation(len(X_fit))
@@ -202,11 +215,16 @@ class Trainer:
             X_fit, y_fit = X_fit[order[n_val:]], y_fit[order[n_val:]]
         device = self.device
         self.X_fit = torch.as_tensor(X_fit, device=device)
-        self.y_fit = tasks.prepare_targets(y_fit, self.task, device)
+        y_fit = tasks.prepare_targets(y_fit.reshape(-1), self.task, device)
+        self.y_fit = y_fit.view(*self.X_fit.shape[:-1], *y_fit.shape[1:])
+        X_val = torch.as_tensor(X_val, device=device)
+        y_val = tasks.prepare_targets(y_val, self.task, device)
+        if train_rows is not None:
+            X_val, y_val = X_val.expand(M, *X_val.shape), y_val.expand(M, *y_val.shape)
         # one forward pass evaluates both splits
-        self.X_eval = torch.cat([self.X_fit, torch.as_tensor(X_val, device=device)])
-        self.y_eval = torch.cat([self.y_fit, tasks.prepare_targets(y_val, self.task, device)])
-        n = self.n = len(self.X_fit)
+        self.X_eval = torch.cat([self.X_fit, X_val], dim=self.X_fit.dim() - 2)
+        self.y_eval = torch.cat([self.y_fit, y_val], dim=self.X_fit.dim() - 2)
+        n = self.n = self.X_fit.shape[-2]
         self.batch = n if train.batch_size == 0 else min(train.batch_size, n)
         self.starts = list(range(0, n, self.batch))
         if model.batch_norm and n - self.starts[-1] == 1 and len(self.starts) > 1:
@@ -233,7 +251,11 @@ class Trainer:
         # shuffle: each member's own permutation, gathered into (M, n, D)
         perm = torch.stack([torch.randperm(self.n, generator=g) for g in self.shufflers])
         perm = perm.to(self.device)
-        X_epoch, y_epoch = self.X_fit[perm], self.y_fit[perm]
+        if self.X_fit.dim() == 3:  # per-member rows: member m gathers from its own
+            m = torch.arange(len(self.seeds), device=self.device).unsqueeze(1)
+            X_epoch, y_epoch = self.X_fit[m, perm], self.y_fit[m, perm]
+        else:
+            X_epoch, y_epoch = self.X_fit[perm], self.y_fit[perm]
         # forward backward update
         for i in self.starts:
             xb, yb = X_epoch[:, i : i + self.batch], y_epoch[:, i : i + self.batch]

@@ -165,25 +165,10 @@ class ClaimResult:
         return out
 
     def _repr_html_(self) -> str:
-        import base64
-        import io
-        from html import escape
+        # the report owns the card's look, so a notebook shows the very card the page shows
+        from whydl.report.card import card_html, claim_record
 
-        imgs = []
-        for _name, (fig, caption) in self.figures.items():
-            buf = io.StringIO()
-            fig.savefig(buf, format="svg")
-            data = base64.b64encode(buf.getvalue().encode()).decode()
-            imgs.append(
-                f'<figure><img src="data:image/svg+xml;base64,{data}" style="max-width:100%">'
-                f"<figcaption>{escape(caption)}</figcaption></figure>"
-            )
-        return (
-            f"<div><h3>{escape(self.title)}: {escape(self.verdict.verdict)}</h3>"
-            f"<p>{escape(self.hypothesis)}</p><pre>{escape(self.summary())}</pre>"
-            + "".join(imgs)
-            + "</div>"
-        )
+        return card_html(claim_record(self), standalone=True)
 
 
 def _dump(path: Path, obj) -> None:

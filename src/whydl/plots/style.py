@@ -31,8 +31,17 @@ def new_figure(ncols: int = 1, nrows: int = 1, size=(5.2, 4.4)):
     import matplotlib.pyplot as plt
 
     # fixed margins rather than constrained layout: layout solving doubled the save time
-    fig, axes = plt.subplots(nrows, ncols, figsize=(size[0] * ncols, size[1] * nrows))
-    fig.subplots_adjust(left=0.08, right=0.97, bottom=0.12, top=0.86, wspace=0.32, hspace=0.4)
+    # margins in inches, so axis labels fit whatever the figure's width
+    width, height = size[0] * ncols, size[1] * nrows
+    fig, axes = plt.subplots(nrows, ncols, figsize=(width, height))
+    fig.subplots_adjust(
+        left=0.85 / width,
+        right=1 - 0.2 / width,
+        bottom=0.6 / height,
+        top=1 - 0.62 / height,
+        wspace=0.32,
+        hspace=0.45,
+    )
     fig.set_dpi(100)
     for ax in getattr(axes, "flat", [axes]):
         ax.set_prop_cycle(color=CYCLE)

@@ -1,0 +1,88 @@
+"""The playground's data: a named 2-D generator, or the CSV file a user uploaded."""
+
+from __future__ import annotations
+
+import csv
+import io
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from whydl.data import Dataset, load_csv, load_dataset
+from whydl.errors import WhydlError
+from whydl.web.validate import CSV, MAX_CLASSES, Settings, check_upload, safe_file_name
+
+LABEL_NAMES = ("label", "class", "target", "y")  # else the last column is the label
+
+
+@dataclass(frozen=True)
+class Upload:
+    """An uploaded CSV file, checked against the size and row bounds."""
+
+    name: str  # reduced to a safe file name
+    text: str
+
+    @classmethod
+    def from_message(cls, raw) -> Upload:
+        if not isinstance(raw, dict):
+            raise WhydlError("csv must be an object with the file's name and text.")
+        check_upload(raw.get("name"), raw.get("text"))
+        return cls(safe_file_name(raw["name"]), raw["text"])
+
+    @property
+    def target(self) -> str:
+        """The label column: one named label/class/target/y, else the last column."""
+        header = _header(self)
+        named = [c for c in header if c.strip().lower() in LABEL_NAMES]
+        return (named[0] if named else header[-1]).strip()
+
+
+def make_dataset(settings: Settings, upload: Upload | None) -> Dataset:
+    """The dataset `settings` describe; an uploaded file when `settings.dataset` is 'csv'."""
+    if settings.dataset != CSV:
+        return load_dataset(
+            settings.dataset,
+            n_samples=settings.n_points,
+            noise=settings.noise,
+            seed=settings.data_seed,
+            test_size=settings.test_size,
+        )
+    if upload is None:
+        raise WhydlError(
+            "dataset 'csv' needs an uploaded file, and this tab has none (a shared link cannot "
+            "carry the file). Upload the CSV file again, or pick a dataset."
+        )
+    header = _header(upload)
+    if len(header) != 3:
+        raise WhydlError(
+            f"{upload.name} has {len(header)} columns ({', '.join(header)}); the playground "
+            "needs exactly 3: two numeric feature columns and the label column."
+        )
+    with tempfile.TemporaryDirectory(prefix="whydl-upload-") as folder:
+        path = Path(folder) / upload.name
+        path.write_text(upload.text, encoding="utf-8")
+        dataset = load_csv(
+            path, upload.target, test_size=settings.test_size, seed=settings.data_seed
+        )
+    if dataset.task == "regression":
+        raise WhydlError(
+            f"{upload.name}: the label column {upload.target!r} holds continuous numbers, but "
+            "the playground classifies. Use class names or a few integer labels (0, 1, ...)."
+        )
+    if dataset.n_classes > MAX_CLASSES:
+        raise WhydlError(
+            f"{upload.name}: the label column {upload.target!r} has {dataset.n_classes} classes; "
+            f"the playground shows at most {MAX_CLASSES}. Merge or drop classes."
+        )
+    return dataset
+
+
+def _header(upload: Upload) -> list[str]:
+    """The first non-blank row's cells (load_csv checks the rest)."""
+    try:
+        for cells in csv.reader(io.StringIO(upload.text.lstrip("\ufeff"), newline="")):
+            if any(c.strip() for c in cells):
+                return [c.strip() for c in cells]
+    except csv.Error as e:
+        raise WhydlError(f"{upload.name}: not valid CSV ({e}).") from None
+    raise WhydlError(f"{upload.name} is empty. Expected a header row, then one row per point.")

@@ -1,0 +1,157 @@
+"""What the page sees of a run, as JSON-ready dicts: the data once, then a frame per update.
+
+Pictures travel as base64 bytes rather than JSON lists (a 64 x 64 probability map is 4 kB
+of bytes against ~25 kB of JSON numbers). Grids are row-major with row 0 at the *top*
+(largest x2), so a byte's index is its pixel's index in the page's canvas.
+"""
+
+from __future__ import annotations
+
+import base64
+
+import numpy as np
+import torch
+from torch import nn
+
+from whydl.analysis.neurons import neuron_maps
+from whydl.data import Dataset
+
+BOUNDARY_RESOLUTION = 64  # pixels per side of the decision-boundary map
+NEURON_RESOLUTION = 20  # pixels per side of each neuron's response map
+SMALL_NEURON_RESOLUTION = 12  # for networks with more than LARGE_NETWORK neurons
+LARGE_NETWORK = 128
+CURVE_POINTS = 300  # longest curve sent; older epochs are subsampled evenly
+CURVE_NAMES = ("epoch", "train_loss", "test_loss", "train_accuracy", "test_accuracy", "grad_norms")
+MARGIN = 0.15  # extra room around the points, as a fraction of their spread
+
+
+def extent(dataset: Dataset) -> list[float]:
+    """A square [x0, x1, y0, y1] around every point, so the map is not stretched."""
+    X = np.concatenate([dataset.X_train, dataset.X_test])
+    lo, hi = X.min(0), X.max(0)
+    centre, half = (lo + hi) / 2, float((hi - lo).max()) / 2 * (1 + MARGIN) + 1e-3
+    return [float(centre[0] - half), float(centre[0] + half)] + [
+        float(centre[1] - half),
+        float(centre[1] + half),
+    ]
+
+
+def plane(box: list[float], resolution: int) -> torch.Tensor:
+    """Pixel centres of a (resolution x resolution) image of `box`: (resolution**2, 2)."""
+    x0, x1, y0, y1 = box
+    step_x, step_y = (x1 - x0) / resolution, (y1 - y0) / resolution
+    xs = x0 + step_x * (np.arange(resolution) + 0.5)
+    ys = y1 - step_y * (np.arange(resolution) + 0.5)  # top row first
+    gx, gy = np.meshgrid(xs, ys)
+    return torch.as_tensor(np.stack([gx.ravel(), gy.ravel()], axis=1), dtype=torch.float32)
+
+
+def data_summary(dataset: Dataset, box: list[float]) -> dict:
+    """The points (sent once per dataset) and what the page needs to draw them."""
+
+    def points(X, y):
+        return {"x": np.round(X, 4).ravel().tolist(), "y": np.asarray(y).astype(int).tolist()}
+
+    return {
+        "name": dataset.name,
+        "task": dataset.task,
+        "classes": list(dataset.class_names),
+        "features": list(dataset.feature_names),
+        "target": dataset.target_name,
+        "standardised": dataset.input_mean is not None,
+        "train": points(dataset.X_train, dataset.y_train),
+        "test": points(dataset.X_test, dataset.y_test),
+        "extent": box,
+    }
+
+
+def neuron_resolution(widths: list[int]) -> int:
+    return NEURON_RESOLUTION if sum(widths) <= LARGE_NETWORK else SMALL_NEURON_RESOLUTION
+
+
+@torch.no_grad()
+def network_view(module: nn.Module, boundary_grid, box, neuron_resolution: int, task: str):
+    """The decision boundary, every neuron's response map and every layer's weights.
+
+    - boundary: P(class 1) per pixel of `boundary_grid` for binary tasks, else every
+      class's probability (class-major, K x pixels), as bytes 0..255.
+    - maps: per layer (inputs, hidden layers, output logits), each neuron's activation over
+      `box`, divided by that neuron's largest |activation| (sent in `scales`) and stored as
+      bytes with 128 = 0, so the page draws -1..1 on one colour scale. The hidden layers'
+      maps come from `whydl.analysis.neurons`.
+    - weights: per linear layer, its (out, in) matrix as little-endian float32.
+    """
+    module.eval()  # dropout off, batch norm on its running statistics
+    logits = module(boundary_grid)  # (pixels, K)
+    if task == "binary":
+        probs = torch.sigmoid(logits[:, 0])[None]
+    else:
+        probs = torch.softmax(logits, dim=1).T  # (K, pixels)
+    probs = torch.nan_to_num(probs, nan=0.5)
+    corners = np.array([[box[0], box[2]], [box[1], box[3]]], dtype=np.float32)
+    hidden = neuron_maps(module, corners, resolution=neuron_resolution, margin=0.0)
+    gx, gy = np.meshgrid(hidden.xs, hidden.ys[::-1])  # top row first, as on the page
+    inputs = np.stack([gx.ravel(), gy.ravel()], axis=1).astype(np.float32)  # (pixels, 2)
+    outputs = module(torch.as_tensor(inputs)).numpy()
+    layers = [inputs, *(m[:, ::-1].reshape(len(m), -1).T for m in hidden.maps), outputs]
+    maps, scales = [], []
+    for a in layers:  # a: (pixels, neurons); a diverged network's NaNs draw as 0
+        a = np.nan_to_num(np.asarray(a, dtype=np.float64), nan=0.0, posinf=1e30, neginf=-1e30)
+        peak = np.maximum(np.abs(a).max(0), 1e-12)
+        maps.append(_b64(_signed_bytes((a / peak).T)))
+        scales.append(np.round(peak, 6).tolist())
+    linears = [m for m in module.modules() if isinstance(m, nn.Linear)]
+    return {
+        "boundary": _b64(_unit_bytes(probs.numpy())),
+        "maps": maps,
+        "scales": scales,
+        "weights": [_b64(np.nan_to_num(m.weight.numpy()).astype("<f4")) for m in linears],
+    }
+
+
+def layer_grad_norms(grad_norms: dict[str, np.ndarray], n_hidden: int) -> list[float]:
+    """Member 0's gradient norm per layer, from the engine's per-parameter norms.
+
+    A layer's parameters are named '<group>.<index>.<what>' (hidden.0.weight, norms.0.bias)
+    or 'out.<what>' for the output layer; a layer's norm is the root sum of squares of its
+    parameters' norms. Returns n_hidden + 1 values (the output layer last).
+    """
+    sums = np.zeros(n_hidden + 1)
+    for name, norms in grad_norms.items():
+        parts = name.split(".")
+        layer = int(parts[1]) if len(parts) == 3 and parts[1].isdigit() else n_hidden
+        sums[layer] += float(norms[0]) ** 2
+    return np.sqrt(sums).tolist()
+
+
+def curves(history, epoch: int, grad_history: list[list[float]]) -> dict:
+    """Loss, accuracy and gradient-norm curves up to `epoch`, at most CURVE_POINTS long.
+    JSON has no NaN: a diverged epoch reads null."""
+    if epoch == 0:
+        return {k: [] for k in CURVE_NAMES}
+    index = np.unique(np.linspace(0, epoch - 1, min(epoch, CURVE_POINTS)).round().astype(int))
+    grads = np.asarray([grad_history[i] for i in index], dtype=float).T  # (layers, points)
+    return {
+        "epoch": (index + 1).tolist(),
+        "train_loss": _finite(history.train_loss[0, index]),
+        "test_loss": _finite(history.val_loss[0, index]),  # no early stopping: val = test
+        "train_accuracy": _finite(history.train_metric[0, index]),
+        "test_accuracy": _finite(history.val_metric[0, index]),
+        "grad_norms": [_finite(row) for row in grads],
+    }
+
+
+def _finite(values) -> list:
+    return [round(float(v), 8) if np.isfinite(v) else None for v in values]
+
+
+def _unit_bytes(v: np.ndarray) -> np.ndarray:
+    return np.round(np.clip(v, 0, 1) * 255).astype(np.uint8)
+
+
+def _signed_bytes(v: np.ndarray) -> np.ndarray:
+    return np.round((np.clip(v, -1, 1) + 1) * 127.5).astype(np.uint8)
+
+
+def _b64(a: np.ndarray) -> str:
+    return base64.b64encode(np.ascontiguousarray(a).tobytes()).decode("ascii")

@@ -1,0 +1,274 @@
+"""One browser tab's training: a worker thread, commands in, messages and frames out.
+
+The worker owns the dataset and the `Trainer`; nothing else touches them, so no lock guards
+them. Two kinds of output leave it:
+- messages (ready, error, export, the weights file) queue in order and are never dropped;
+- frames (what the page draws) are not queued: one slot holds the latest, a newer frame
+  replaces an unsent one, and while a frame waits unsent no new one is even computed, so a
+  slow tab costs no work and never falls behind.
+`notify()` tells the sender (the server's event loop) that there is something to take.
+
+torch.set_num_threads is process-wide, so the server sets one torch thread once at start
+(`whydl serve`), not per worker: tiny networks train fastest on one thread, and each tab's
+worker then uses about one core.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+import queue
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+
+import torch
+
+from whydl.config import ModelConfig, TrainConfig
+from whydl.engine import Trainer
+from whydl.errors import WhydlError
+from whydl.web import export, frames
+from whydl.web.datasets import Upload, make_dataset
+from whydl.web.validate import parse_settings
+
+FRAME_INTERVAL = 0.05  # seconds: at most 20 frames a second (the page needs 10)
+SPEED_WINDOW = 1.0  # seconds over which epochs per second are measured
+EPOCH_LIMIT = 100_000  # TrainConfig's maximum: the playground trains until paused
+COMMANDS = ("configure", "reset", "play", "pause", "step", "export", "weights")
+_STOP = object()
+log = logging.getLogger("whydl.web")
+
+
+class Session:
+    """Train one network for one tab. `submit` commands; `take` what is ready; `close`.
+
+    Commands are dicts with a "type": configure (settings, optional csv), reset, play,
+    pause, step, export, weights.
+    """
+
+    def __init__(self, notify: Callable[[], None], name: str = "session"):
+        self.notify = notify
+        self._commands: queue.Queue = queue.Queue()
+        self._lock = threading.Lock()  # guards _messages and _frame
+        self._messages: list = []  # dicts (sent as JSON) and bytes (the weights file)
+        self._frame: str | None = None
+        self._closing = threading.Event()
+        self.thread = threading.Thread(target=self._run, name=f"whydl-{name}", daemon=True)
+        # worker-owned state
+        self.settings = self.upload = self.dataset = self.trainer = self.module = None
+        self.run = 0  # bumped on every configure/reset; frames carry it
+        self.playing = False
+        self.grad_history: list[list[float]] = []  # per epoch, per layer
+        self._ticks: deque = deque()  # (time, epoch), for epochs per second
+        self._last_frame = 0.0
+
+    # -- the server's side ---------------------------------------------------------------
+    def start(self) -> None:
+        self.thread.start()
+
+    def submit(self, command) -> None:
+        self._commands.put(command)
+
+    def take(self) -> tuple[list, str | None]:
+        """The queued messages and the latest frame (JSON text), taken together so a frame
+        never overtakes the 'ready' of its own run."""
+        with self._lock:
+            messages, frame = self._messages, self._frame
+            self._messages, self._frame = [], None
+        return messages, frame
+
+    def refuse(self, message: str) -> None:
+        """Report a problem with a message that never became a command."""
+        self._send({"type": "error", "message": message})
+
+    def close(self, timeout: float = 10.0) -> bool:
+        """Stop training and free the data and model; True when the worker has ended."""
+        self._closing.set()
+        self._commands.put(_STOP)
+        if self.thread.is_alive():
+            self.thread.join(timeout)
+        return not self.thread.is_alive()
+
+    # -- the worker ----------------------------------------------------------------------
+    def _run(self) -> None:
+        try:
+            while not self._closing.is_set():
+                try:  # while playing, commands are picked up between epochs
+                    command = self._commands.get(block=not self.playing)
+                except queue.Empty:
+                    self._guarded("play", self._train, 1)
+                    continue
+                if command is not _STOP:
+                    kind = command.get("type") if isinstance(command, dict) else None
+                    self._guarded(kind, self._handle, kind, command)
+        finally:  # free what this tab held as soon as it is gone
+            self.trainer = self.module = self.dataset = self.upload = None
+
+    def _guarded(self, kind, fn, *args) -> None:
+        """Run one command; a problem becomes a message for the page, never a dead worker.
+        A refused command leaves the current run as it was (playing or not)."""
+        try:
+            fn(*args)
+        except WhydlError as e:
+            self._send({"type": "error", "message": str(e)})
+        except Exception as e:  # a bug: the page gets one line, the server log the traceback
+            log.exception("whydl playground: %s failed", kind)
+            self.playing = False
+            self._send({"type": "error", "message": f"internal error in {kind}: {e!r}"})
+
+    def _handle(self, kind, command: dict) -> None:
+        if kind == "configure":
+            self._configure(command.get("settings", {}), command.get("csv"))
+        elif kind not in COMMANDS:
+            raise WhydlError(f"unknown command {kind!r}. Expected one of: {', '.join(COMMANDS)}.")
+        elif self.trainer is None:
+            raise WhydlError(
+                "there is no valid setup yet: change the setting the last message named, "
+                "or pick a dataset."
+            )
+        elif kind == "reset":
+            self._start_run(self.settings, self.upload, self.dataset)
+        elif kind == "play":
+            self.playing = not self.trainer.done
+            self._ticks.clear()
+            self._publish()
+        elif kind == "pause":
+            self.playing = False
+            self._publish()
+        elif kind == "step":
+            self.playing = False
+            self._train(1)
+            self._publish()
+        elif kind == "export":
+            self._send(self._export())
+        elif kind == "weights":
+            buffer = io.BytesIO()
+            torch.save(self.trainer.net.state_dict(0), buffer)
+            self._send(buffer.getvalue())
+
+    def _configure(self, raw_settings, raw_csv) -> None:
+        """Validate everything first; only a fully valid setup replaces the current one."""
+        settings = parse_settings(raw_settings)
+        upload = Upload.from_message(raw_csv) if raw_csv is not None else self.upload
+        dataset = self.dataset
+        if (
+            raw_csv is not None
+            or self.settings is None
+            or settings.data_key != self.settings.data_key
+        ):
+            dataset = make_dataset(settings, upload)
+        self._start_run(settings, upload, dataset)
+
+    def _start_run(self, settings, upload, dataset) -> None:
+        """A fresh network (same seed, same initial weights), paused at epoch 0."""
+        s = settings
+        model = ModelConfig(
+            hidden=s.hidden, activation=s.activation, dropout=s.dropout, batch_norm=s.batch_norm
+        )
+        train = TrainConfig(
+            optimizer=s.optimizer,
+            lr=s.lr,
+            batch_size=s.batch_size,
+            weight_decay=s.weight_decay,
+            epochs=EPOCH_LIMIT,
+            seed=s.seed,
+            n_seeds=1,
+        )
+        self.trainer = Trainer(dataset, model, train, track_gradients=True)
+        self.module = self.trainer.net.member(0)  # a plain copy, refreshed for each frame
+        self.settings, self.upload, self.dataset = settings, upload, dataset
+        self.playing = False
+        self.run += 1
+        self.widths = [dataset.n_features, *s.hidden, dataset.n_outputs]
+        self.box = frames.extent(dataset)
+        self.boundary_grid = frames.plane(self.box, frames.BOUNDARY_RESOLUTION)
+        self.neuron_resolution = frames.neuron_resolution(self.widths)
+        self.grad_history = []
+        self._ticks.clear()
+        self._last_frame = 0.0
+        with self._lock:  # frames of the previous run must not reach the page after 'ready'
+            self._frame = None
+        self._send(
+            {
+                "type": "ready",
+                "run": self.run,
+                "settings": s.to_dict(),
+                "layers": self.widths,
+                "neuron_resolution": self.neuron_resolution,
+                "boundary_resolution": frames.BOUNDARY_RESOLUTION,
+                "data": frames.data_summary(dataset, self.box),
+            }
+        )
+        self._publish()
+
+    def _train(self, epochs: int) -> None:
+        trainer = self.trainer
+        for _ in range(epochs):
+            if trainer.done:
+                break
+            trainer.run_epoch()
+            self.grad_history.append(
+                frames.layer_grad_norms(trainer.grad_norms, len(self.widths) - 2)
+            )
+            self._ticks.append((time.perf_counter(), trainer.epoch))
+        if trainer.done:
+            self.playing = False
+            self._publish()
+        elif self.playing and time.perf_counter() - self._last_frame >= FRAME_INTERVAL:
+            with self._lock:
+                waiting = self._frame is not None
+            if not waiting:  # else the page has not taken the last frame: skip the work
+                self._publish()
+
+    def _speed(self) -> float:
+        ticks, now = self._ticks, time.perf_counter()
+        while ticks and now - ticks[0][0] > SPEED_WINDOW:
+            ticks.popleft()
+        if not self.playing or len(ticks) < 2 or ticks[-1][0] <= ticks[0][0]:
+            return 0.0
+        return (ticks[-1][1] - ticks[0][1]) / (ticks[-1][0] - ticks[0][0])
+
+    def _publish(self) -> None:
+        """Compute a frame from the current network and put it in the slot."""
+        trainer = self.trainer
+        self.module.load_state_dict(trainer.net.state_dict(0))  # cheaper than a new member()
+        view = frames.network_view(
+            self.module,
+            self.boundary_grid,
+            self.box,
+            self.neuron_resolution,
+            trainer.task,
+        )
+        frame = {
+            "type": "frame",
+            "run": self.run,
+            "epoch": trainer.epoch,
+            "step": trainer.step,
+            "playing": self.playing,
+            "done": trainer.done,
+            "diverged": next(iter(trainer.diverged.values()), None),
+            "epochs_per_second": round(self._speed(), 1),
+            "curves": frames.curves(trainer.history, trainer.epoch, self.grad_history),
+            **view,
+        }
+        text = json.dumps(frame, allow_nan=False)
+        self._last_frame = time.perf_counter()
+        with self._lock:
+            self._frame = text
+        self.notify()
+
+    def _export(self) -> dict:
+        config = export.run_config(self.settings, self.trainer.epoch, self.upload)
+        return {
+            "type": "export",
+            "command": export.train_command(config),
+            "config": config.to_dict(),
+            "epochs": config.train.epochs,
+        }
+
+    def _send(self, message) -> None:
+        with self._lock:
+            self._messages.append(message)
+        self.notify()

@@ -1,0 +1,707 @@
+// whydl playground page: controls -> WebSocket -> server; frames -> canvases.
+// Plain JS, no libraries. Everything the server sends is drawn on canvases or written with
+// textContent, never parsed as HTML.
+"use strict";
+
+(() => {
+  // Okabe-Ito colours: class 0 orange, class 1 blue (negative / positive for weights).
+  const ORANGE = [230, 159, 0];
+  const BLUE = [0, 114, 178];
+  const WHITE = [250, 250, 250];
+  const CLASS_COLORS = ["#e69f00", "#0072b2", "#009e73", "#d55e00", "#cc79a7", "#56b4e9", "#f0e442", "#000000"];
+  const CLASS_RGB = CLASS_COLORS.map(hexToRgb);
+  const MENUS = {
+    lr: [0.00001, 0.0001, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1, 3, 10],
+    batch_size: [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 0],
+    weight_decay: [0, 0.00001, 0.0001, 0.001, 0.01, 0.1, 1],
+    dropout: [0, 0.1, 0.2, 0.3, 0.5, 0.7],
+  };
+  const NEW_LAYER_WIDTH = 4;
+  const BACKGROUND = 0.6;  // how strongly the boundary map is coloured, so points stand out
+
+  const $ = (id) => document.getElementById(id);
+  let options = null;     // bounds, choices, defaults from /api/options
+  let settings = null;    // what the controls show (sent on every change)
+  let accepted = null;    // the settings of the run the server has now
+  let showTest = true;
+  let ws = null;
+  let run = 0;            // the server's run id: frames of older runs are ignored
+  let ready = null;       // the 'ready' message of the current run
+  let frame = null;       // the latest frame
+  let drawPending = false;
+  let pendingExport = null;
+  let uploadName = null;
+
+  // ---- start ----------------------------------------------------------------------------
+  async function init() {
+    try {
+      options = await (await fetch("/api/options")).json();
+    } catch (e) {
+      setState("closed");
+      return showMessage("Could not reach the playground server. Is `whydl serve` running?");
+    }
+    buildControls();
+    settings = readHash();
+    syncControls();
+    connect();
+    window.addEventListener("resize", scheduleDraw);
+    window.addEventListener("hashchange", () => {  // a link pasted into this tab
+      settings = readHash();
+      syncControls();
+      configure();
+    });
+  }
+
+  function connect() {
+    const scheme = location.protocol === "https:" ? "wss:" : "ws:";
+    ws = new WebSocket(`${scheme}//${location.host}/ws`);
+    ws.binaryType = "arraybuffer";
+    setState("connecting");
+    ws.onopen = () => configure();
+    ws.onmessage = (event) => onMessage(event.data);
+    ws.onclose = () => {
+      const closed = "The connection to the playground server closed: reload the page to start again.";
+      const shown = $("message").hidden ? "" : $("message-text").textContent + " ";
+      setState("closed");
+      showMessage(shown + closed);  // keep the server's last word (e.g. too many tabs)
+      updateButtons();
+    };
+  }
+
+  function send(message) {
+    if (ws && ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify(message));
+  }
+
+  function configure(csv) {
+    const message = { type: "configure", settings: Object.assign({}, settings) };
+    if (csv) message.csv = csv;
+    send(message);
+  }
+
+  function onMessage(raw) {
+    if (raw instanceof ArrayBuffer) return download(new Blob([raw]), "whydl-weights.pt");
+    const m = JSON.parse(raw);
+    if (m.type === "ready") {
+      hideMessage();
+      ready = m;
+      run = m.run;
+      frame = null;
+      accepted = Object.assign({}, m.settings);
+      settings = Object.assign({}, m.settings);
+      if (settings.dataset !== "csv") uploadName = null;
+      syncControls();
+      writeHash();
+      setState("ready");
+      describeData();
+      scheduleDraw();
+    } else if (m.type === "frame") {
+      if (m.run !== run) return;
+      frame = m;
+      if (m.diverged) showMessage("Training stopped: " + m.diverged);
+      else if (m.done) showMessage("Training stopped at the playground's limit of 100,000 epochs.");
+      scheduleDraw();
+    } else if (m.type === "error") {
+      showMessage(m.message);
+      if (accepted) {  // the server kept the run it had: show its settings again
+        settings = Object.assign({}, accepted);
+        syncControls();
+      }
+      if (ready) setState("ready");
+      else setState("invalid");
+    } else if (m.type === "export") {
+      showExport(m);
+    }
+    updateButtons();
+  }
+
+  // ---- controls -------------------------------------------------------------------------
+  function buildControls() {
+    fillSelect($("optimizer"), options.choices.optimizer.map((v) => [v, optimizerName(v)]));
+    fillSelect($("activation"), options.choices.activation.map((v) => [v, v === "relu" ? "ReLU" : capital(v)]));
+    fillSelect($("lr"), MENUS.lr.map((v) => [v, String(v)]));
+    fillSelect($("batch_size"), MENUS.batch_size.map((v) => [v, v === 0 ? "full batch" : String(v)]));
+    fillSelect($("weight_decay"), MENUS.weight_decay.map((v) => [v, v === 0 ? "none" : String(v)]));
+    fillSelect($("dropout"), MENUS.dropout.map((v) => [v, v === 0 ? "none" : String(v)]));
+    const group = $("datasets");
+    for (const name of options.choices.dataset.filter((d) => d !== "csv")) {
+      const b = document.createElement("button");
+      b.type = "button";
+      b.dataset.dataset = name;
+      b.setAttribute("role", "radio");
+      b.textContent = name === "xor" ? "XOR" : capital(name);
+      b.addEventListener("click", () => change("dataset", name));
+      group.appendChild(b);
+    }
+    const csvButton = document.createElement("button");
+    csvButton.type = "button";
+    csvButton.dataset.dataset = "csv";
+    csvButton.setAttribute("role", "radio");
+    csvButton.textContent = "your CSV";
+    csvButton.addEventListener("click", () => $("csv-file").click());
+    group.appendChild(csvButton);
+    $("csv-limits").textContent = `${options.max_csv_bytes / 1e6} MB and ${options.max_csv_rows.toLocaleString("en")} rows`;
+
+    for (const el of document.querySelectorAll("[data-setting]")) {
+      const key = el.dataset.setting;
+      el.addEventListener("change", () => change(key, readControl(el, key)));
+      if (el.type === "range") el.addEventListener("input", () => showRangeValue(el));
+    }
+    $("play").addEventListener("click", () => send({ type: frame && frame.playing ? "pause" : "play" }));
+    $("step").addEventListener("click", () => send({ type: "step" }));
+    $("reset").addEventListener("click", () => send({ type: "reset" }));
+    $("regenerate").addEventListener("click", () => change("data_seed", Math.floor(Math.random() * 1e9)));
+    $("add-layer").addEventListener("click", () => {
+      if (settings.hidden.length < options.max_layers) change("hidden", [...settings.hidden, NEW_LAYER_WIDTH]);
+    });
+    $("remove-layer").addEventListener("click", () => {
+      if (settings.hidden.length > 0) change("hidden", settings.hidden.slice(0, -1));
+    });
+    $("show_test").addEventListener("change", (e) => {
+      showTest = e.target.checked;
+      writeHash();
+      scheduleDraw();
+    });
+    $("csv-file").addEventListener("change", onUpload);
+    $("message-close").addEventListener("click", hideMessage);
+    $("copy-link").addEventListener("click", copyLink);
+    $("export-command").addEventListener("click", () => { pendingExport = "command"; send({ type: "export" }); });
+    $("export-json").addEventListener("click", () => { pendingExport = "json"; send({ type: "export" }); });
+    $("export-weights").addEventListener("click", () => send({ type: "weights" }));
+    const canvas = $("network");
+    canvas.addEventListener("mousemove", networkTooltip);
+    canvas.addEventListener("mouseleave", () => { $("tooltip").hidden = true; });
+  }
+
+  function change(key, value) {
+    settings[key] = value;
+    syncControls();
+    configure();
+  }
+
+  function readControl(el, key) {
+    if (el.type === "checkbox") return el.checked;
+    const defaults = options.defaults;
+    if (typeof defaults[key] === "number") return toNumber(el.value);
+    return el.value;
+  }
+
+  function syncControls() {
+    for (const el of document.querySelectorAll("[data-setting]")) {
+      const value = settings[el.dataset.setting];
+      if (el.type === "checkbox") el.checked = value === true;
+      else if (el.tagName === "SELECT") selectValue(el, value);
+      else el.value = String(value);
+      if (el.type === "range") showRangeValue(el);
+    }
+    for (const b of $("datasets").children) {
+      const on = b.dataset.dataset === settings.dataset;
+      b.setAttribute("aria-checked", String(on));
+      if (b.dataset.dataset === "csv") b.textContent = uploadName && on ? uploadName : "your CSV";
+    }
+    const generated = settings.dataset !== "csv";
+    for (const id of ["noise", "n_points", "regenerate"]) $(id).disabled = !generated;
+    $("show_test").checked = showTest;
+    const hidden = Array.isArray(settings.hidden) ? settings.hidden : [];
+    $("layers-label").textContent = `${hidden.length} hidden layer${hidden.length === 1 ? "" : "s"}`;
+    $("add-layer").disabled = hidden.length >= options.max_layers;
+    $("remove-layer").disabled = hidden.length === 0;
+    buildLayerControls(hidden);
+  }
+
+  function buildLayerControls(hidden) {
+    const box = $("layer-controls");
+    box.replaceChildren();
+    box.style.gridTemplateColumns = `repeat(${hidden.length + 2}, 1fr)`;
+    const cell = (text) => {
+      const col = document.createElement("div");
+      col.className = "col";
+      const label = document.createElement("span");
+      label.textContent = text;
+      col.appendChild(label);
+      box.appendChild(col);
+      return col;
+    };
+    cell("inputs");
+    hidden.forEach((width, i) => {
+      const col = cell(`${width} neuron${width === 1 ? "" : "s"}`);
+      const pm = document.createElement("div");
+      pm.className = "pm";
+      for (const [sign, delta] of [["\u2212", -1], ["+", 1]]) {
+        const b = document.createElement("button");
+        b.type = "button";
+        b.className = "round small";
+        b.textContent = sign;
+        b.setAttribute("aria-label", `${delta > 0 ? "Add a neuron to" : "Remove a neuron from"} layer ${i + 1}`);
+        const next = width + delta;
+        b.disabled = next < 1 || next > options.max_neurons;
+        b.addEventListener("click", () => {
+          const h = [...settings.hidden];
+          h[i] = next;
+          change("hidden", h);
+        });
+        pm.appendChild(b);
+      }
+      col.prepend(pm);
+    });
+    cell("output");
+  }
+
+  function updateButtons() {
+    const live = ws && ws.readyState === WebSocket.OPEN && ready !== null;
+    const playing = Boolean(frame && frame.playing);
+    const play = $("play");
+    play.classList.toggle("playing", playing);
+    play.setAttribute("aria-label", playing ? "Pause" : "Play");
+    for (const id of ["play", "step", "reset", "export-command", "export-json", "export-weights"]) {
+      $(id).disabled = !live;
+    }
+    if (frame && frame.done) $("play").disabled = $("step").disabled = true;
+  }
+
+  async function onUpload(event) {
+    const file = event.target.files[0];
+    event.target.value = "";  // choosing the same file again still fires 'change'
+    if (!file) return;
+    if (file.size > options.max_csv_bytes) {
+      return showMessage(`${file.name} is ${(file.size / 1e6).toFixed(1)} MB; the playground takes CSV files up to ${options.max_csv_bytes / 1e6} MB.`);
+    }
+    const text = await file.text();
+    uploadName = file.name;
+    settings.dataset = "csv";
+    syncControls();
+    configure({ name: file.name, text });
+  }
+
+  // ---- the URL holds the whole setup ----------------------------------------------------
+  function readHash() {
+    const s = Object.assign({}, options.defaults);
+    const params = new URLSearchParams(location.hash.slice(1));
+    for (const [key, raw] of params) {
+      if (key === "show_test") showTest = raw !== "false";
+      if (!(key in s)) continue;
+      const d = options.defaults[key];
+      if (key === "hidden") s[key] = raw === "" ? [] : raw.split(",").map(toNumber);
+      else if (typeof d === "boolean") s[key] = raw === "true" ? true : raw === "false" ? false : raw;
+      else if (typeof d === "number") s[key] = toNumber(raw);
+      else s[key] = raw;
+    }
+    return s;
+  }
+
+  function writeHash() {
+    const params = new URLSearchParams();
+    for (const [key, value] of Object.entries(accepted || settings)) {
+      params.set(key, Array.isArray(value) ? value.join(",") : String(value));
+    }
+    params.set("show_test", String(showTest));
+    history.replaceState(null, "", "#" + params.toString());
+    $("link").value = location.href;
+  }
+
+  // ---- drawing --------------------------------------------------------------------------
+  function scheduleDraw() {
+    if (drawPending) return;
+    drawPending = true;
+    requestAnimationFrame(() => {  // only the newest frame is drawn, once per screen refresh
+      drawPending = false;
+      draw();
+    });
+  }
+
+  function draw() {
+    if (!ready) return;
+    const f = frame;
+    $("epoch").textContent = formatEpoch(f ? f.epoch : 0);
+    $("speed").textContent = f ? String(Math.round(f.epochs_per_second)) : "0";
+    const c = f ? f.curves : null;
+    const last = (name) => (c && c[name].length ? c[name][c[name].length - 1] : null);
+    $("test-loss").textContent = loss(last("test_loss"));
+    $("train-loss").textContent = loss(last("train_loss"));
+    $("test-accuracy").textContent = percent(last("test_accuracy"));
+    $("train-accuracy").textContent = percent(last("train_accuracy"));
+    drawBoundary(f);
+    drawNetwork(f);
+    if (c) drawCharts(c);
+  }
+
+  function setupCanvas(canvas, height) {
+    const ratio = window.devicePixelRatio || 1;
+    const width = canvas.clientWidth;
+    const h = height || canvas.clientHeight;
+    if (canvas.width !== Math.round(width * ratio) || canvas.height !== Math.round(h * ratio)) {
+      canvas.width = Math.round(width * ratio);
+      canvas.height = Math.round(h * ratio);
+    }
+    if (height) canvas.style.height = `${height}px`;
+    const ctx = canvas.getContext("2d");
+    ctx.setTransform(ratio, 0, 0, ratio, 0, 0);
+    ctx.clearRect(0, 0, width, h);
+    return [ctx, width, h];
+  }
+
+  function drawBoundary(f) {
+    const canvas = $("boundary");
+    const [ctx, w, h] = setupCanvas(canvas);
+    const data = ready.data;
+    if (f) {
+      const r = ready.boundary_resolution;
+      const bytes = decode(f.boundary);
+      const k = bytes.length / (r * r);
+      const image = new ImageData(r, r);
+      for (let i = 0; i < r * r; i++) {
+        let rgb;
+        if (k === 1) rgb = diverging(bytes[i] / 127.5 - 1, BACKGROUND);
+        else {
+          let best = 0;
+          for (let j = 1; j < k; j++) if (bytes[j * r * r + i] > bytes[best * r * r + i]) best = j;
+          const p = bytes[best * r * r + i] / 255;
+          rgb = mix(WHITE, CLASS_RGB[best % CLASS_RGB.length], BACKGROUND * Math.max(0, (p - 1 / k) / (1 - 1 / k)));
+        }
+        image.data.set([rgb[0], rgb[1], rgb[2], 255], 4 * i);
+      }
+      ctx.imageSmoothingEnabled = true;
+      ctx.drawImage(toCanvas(image), 0, 0, w, h);
+    }
+    const [x0, x1, y0, y1] = data.extent;
+    const px = (x) => ((x - x0) / (x1 - x0)) * w;
+    const py = (y) => ((y1 - y) / (y1 - y0)) * h;
+    const n = data.train.y.length + data.test.y.length;
+    const radius = n > 4000 ? 1.8 : n > 1500 ? 2.5 : 3.2;
+    const dots = (set, stroke) => {
+      for (let i = 0; i < set.y.length; i++) {
+        ctx.beginPath();
+        ctx.arc(px(set.x[2 * i]), py(set.x[2 * i + 1]), radius, 0, 2 * Math.PI);
+        ctx.fillStyle = CLASS_COLORS[set.y[i] % CLASS_COLORS.length];
+        ctx.fill();
+        ctx.lineWidth = 1;
+        ctx.strokeStyle = stroke;
+        ctx.stroke();
+      }
+    };
+    dots(data.train, "#ffffff");
+    if (showTest) dots(data.test, "#111111");
+    ctx.fillStyle = "rgba(0,0,0,0.55)";
+    ctx.font = "11px system-ui, sans-serif";
+    ctx.fillText(data.features[0] || "x1", w - 28, h - 6);
+    ctx.save();
+    ctx.translate(12, 30);
+    ctx.rotate(-Math.PI / 2);
+    ctx.fillText(data.features[1] || "x2", -20, 0);
+    ctx.restore();
+  }
+
+  function describeData() {
+    const d = ready.data;
+    const nTrain = d.train.y.length;
+    const nTest = d.test.y.length;
+    const parts = [`${d.name}: ${d.task}, ${d.classes.length} classes`, `${nTrain} training / ${nTest} test points`];
+    if (d.standardised) parts.push(`features ${d.features.join(", ")} standardised on the training split`);
+    $("data-info").textContent = parts.join(" \u00B7 ");
+    const legend = $("class-legend");
+    legend.replaceChildren();
+    d.classes.forEach((name, i) => {
+      const key = document.createElement("span");
+      key.className = "class-key";
+      const dot = document.createElement("i");
+      dot.style.background = CLASS_COLORS[i % CLASS_COLORS.length];
+      key.append(dot, document.createTextNode(/^\d+$/.test(name) ? `class ${name}` : name));
+      legend.appendChild(key);
+    });
+  }
+
+  // the network as in TensorFlow Playground: columns of neurons, each showing its response map
+  let layout = null;
+
+  function drawNetwork(f) {
+    const widths = ready.layers;
+    const canvas = $("network");
+    const most = Math.max(...widths);
+    const available = Math.max(280, Math.min(560, window.innerHeight - 330));
+    const node = Math.max(10, Math.min(40, Math.floor(available / most) - 6));
+    const gap = Math.max(3, Math.round(node / 4));
+    const height = Math.max(260, most * (node + gap) + 24);
+    const [ctx, w] = setupCanvas(canvas, height);
+    const columns = widths.length;
+    const pos = widths.map((n, l) => {
+      const x = ((l + 0.5) / columns) * w;
+      const top = (height - n * (node + gap) + gap) / 2;
+      return Array.from({ length: n }, (_, i) => [x, top + i * (node + gap) + node / 2]);
+    });
+    layout = { pos, node, widths, scales: f ? f.scales : null };
+    if (f) {
+      const weights = f.weights.map(decodeFloat32);
+      let peak = 1e-9;
+      for (const W of weights) for (const v of W) peak = Math.max(peak, Math.abs(v));
+      for (let l = 0; l < weights.length; l++) {
+        const W = weights[l];
+        const nIn = widths[l];
+        const density = Math.min(1, 16 / Math.sqrt(nIn * widths[l + 1]));
+        for (let o = 0; o < widths[l + 1]; o++) {
+          for (let i = 0; i < nIn; i++) {
+            const v = W[o * nIn + i];
+            const m = Math.abs(v) / peak;
+            if (m < 0.01) continue;
+            const [xa, ya] = pos[l][i];
+            const [xb, yb] = pos[l + 1][o];
+            const k = Math.max(density, m);  // many links: weak ones fade, strong ones stay
+            ctx.strokeStyle = rgba(v >= 0 ? BLUE : ORANGE, (0.2 + 0.7 * m) * k);
+            ctx.lineWidth = 0.4 + 4 * m * k;
+            ctx.beginPath();
+            ctx.moveTo(xa + node / 2, ya);
+            ctx.bezierCurveTo((xa + xb) / 2, ya, (xa + xb) / 2, yb, xb - node / 2, yb);
+            ctx.stroke();
+          }
+        }
+      }
+      const r = ready.neuron_resolution;
+      ctx.imageSmoothingEnabled = true;
+      f.maps.forEach((encoded, l) => {
+        const bytes = decode(encoded);
+        const image = new ImageData(r, r * widths[l]);  // neurons stacked vertically
+        for (let i = 0; i < bytes.length; i++) {
+          const rgb = diverging(bytes[i] / 127.5 - 1, 1);
+          image.data.set([rgb[0], rgb[1], rgb[2], 255], 4 * i);
+        }
+        const sheet = toCanvas(image);
+        for (let n = 0; n < widths[l]; n++) {
+          const [x, y] = pos[l][n];
+          ctx.drawImage(sheet, 0, n * r, r, r, x - node / 2, y - node / 2, node, node);
+        }
+      });
+    }
+    ctx.strokeStyle = "#999";
+    ctx.lineWidth = 1;
+    for (const column of pos) for (const [x, y] of column) ctx.strokeRect(x - node / 2, y - node / 2, node, node);
+    ctx.fillStyle = "#444";
+    ctx.font = "11px system-ui, sans-serif";
+    ctx.textAlign = "right";
+    const names = ready.data.features;
+    pos[0].forEach(([x, y], i) => ctx.fillText(names[i] || `x${i + 1}`, x - node / 2 - 4, y + 4));
+    ctx.textAlign = "left";
+  }
+
+  function networkTooltip(event) {
+    const tip = $("tooltip");
+    if (!layout) return;
+    const rect = event.target.getBoundingClientRect();
+    const mx = event.clientX - rect.left;
+    const my = event.clientY - rect.top;
+    for (let l = 0; l < layout.pos.length; l++) {
+      for (let n = 0; n < layout.pos[l].length; n++) {
+        const [x, y] = layout.pos[l][n];
+        if (Math.abs(mx - x) <= layout.node / 2 && Math.abs(my - y) <= layout.node / 2) {
+          const last = layout.pos.length - 1;
+          const name = l === 0 ? `input ${ready.data.features[n] || n + 1}` : l === last ? `output ${n + 1}` : `layer ${l}, neuron ${n + 1}`;
+          const peak = layout.scales ? layout.scales[l][n] : null;
+          tip.textContent = peak === null ? name : `${name} \u00B7 max |activation| ${peak.toPrecision(3)}`;
+          tip.style.left = `${x + layout.node / 2 + 6}px`;
+          tip.style.top = `${y - 10}px`;
+          tip.hidden = false;
+          return;
+        }
+      }
+    }
+    tip.hidden = true;
+  }
+
+  function drawCharts(c) {
+    chart($("loss-chart"), "Loss (cross-entropy)", c.epoch, [
+      { y: c.train_loss, color: "#0072b2", label: "training" },
+      { y: c.test_loss, color: "#d55e00", label: "test", dash: [5, 3] },
+    ], {});
+    chart($("accuracy-chart"), "Accuracy", c.epoch, [
+      { y: c.train_accuracy, color: "#0072b2", label: "training" },
+      { y: c.test_accuracy, color: "#d55e00", label: "test", dash: [5, 3] },
+    ], { max: 1 });
+    const n = c.grad_norms.length;
+    chart($("grad-chart"), "Gradient norm per layer, last step of each epoch (log scale)", c.epoch, c.grad_norms.map((y, i) => ({
+      y,
+      color: rampColor(n === 1 ? 1 : i / (n - 1)),
+      label: i === n - 1 ? "output" : `layer ${i + 1}`,
+    })), { log: true });
+  }
+
+  function chart(canvas, title, xs, series, opts) {
+    const [ctx, w, h] = setupCanvas(canvas);
+    ctx.font = "11px system-ui, sans-serif";
+    ctx.fillStyle = "#555";
+    ctx.textAlign = "left";
+    ctx.fillText(title, 4, 11);
+    // legend: one row under the title, wrapping when it runs out of room
+    let lx = 4, ly = 25;
+    for (const s of series) {
+      const width = ctx.measureText(s.label).width + 24;
+      if (lx + width > w) { lx = 4; ly += 13; }
+      ctx.fillStyle = s.color;
+      ctx.fillRect(lx, ly - 5, 12, 3);
+      ctx.fillStyle = "#555";
+      ctx.fillText(s.label, lx + 15, ly);
+      lx += width;
+    }
+    const left = 42, right = 8, top = ly + 10, bottom = 18;
+    const tf = (v) => (opts.log ? Math.log10(v) : v);
+    let lo = Infinity, hi = -Infinity;
+    for (const s of series) for (const v of s.y) {
+      if (v === null || (opts.log && v <= 0)) continue;
+      lo = Math.min(lo, tf(v));
+      hi = Math.max(hi, tf(v));
+    }
+    if (!xs.length || !isFinite(lo)) return;
+    if (!opts.log) lo = Math.min(lo, 0);
+    if (opts.max !== undefined) hi = Math.max(hi, opts.max);
+    if (hi - lo < 1e-9) hi = lo + 1;
+    const x0 = 1, x1 = Math.max(2, xs[xs.length - 1]);
+    const X = (x) => left + ((x - x0) / (x1 - x0)) * (w - left - right);
+    const Y = (v) => top + (1 - (tf(v) - lo) / (hi - lo)) * (h - top - bottom);
+    ctx.strokeStyle = "#e4e4e4";
+    ctx.fillStyle = "#777";
+    ctx.lineWidth = 1;
+    ctx.textAlign = "right";
+    for (let t = 0; t <= 3; t++) {
+      const v = lo + ((hi - lo) * t) / 3;
+      const y = top + (1 - t / 3) * (h - top - bottom);
+      ctx.beginPath();
+      ctx.moveTo(left, y);
+      ctx.lineTo(w - right, y);
+      ctx.stroke();
+      ctx.fillText(opts.log ? tickLog(v) : Number(v.toPrecision(2)).toString(), left - 4, y + 4);
+    }
+    ctx.fillText(`epoch ${x1.toLocaleString("en")}`, w - right, h - 4);
+    ctx.textAlign = "left";
+    ctx.fillText("1", left, h - 4);
+    for (const s of series) {
+      ctx.strokeStyle = s.color;
+      ctx.lineWidth = 1.6;
+      ctx.setLineDash(s.dash || []);
+      ctx.beginPath();
+      let pen = false;
+      s.y.forEach((v, i) => {
+        if (v === null || (opts.log && v <= 0)) { pen = false; return; }
+        const x = X(xs[i]), y = Y(v);
+        if (pen) ctx.lineTo(x, y); else ctx.moveTo(x, y);
+        pen = true;
+      });
+      ctx.stroke();
+    }
+    ctx.setLineDash([]);
+  }
+
+  function tickLog(exponent) {  // 10^-2.3 -> "0.005"; 10^-5.1 -> "8e-6"
+    const v = Math.pow(10, exponent);
+    return v < 0.001 || v >= 10000 ? v.toExponential(0) : Number(v.toPrecision(1)).toString();
+  }
+
+  // ---- export ---------------------------------------------------------------------------
+  function showExport(m) {
+    const box = $("export-text");
+    box.hidden = false;
+    if (pendingExport === "json") {
+      const text = JSON.stringify(m.config, null, 2);
+      box.textContent = text;
+      download(new Blob([text], { type: "application/json" }), "whydl-config.json");
+    } else {
+      box.textContent = `${m.command}\n\n# trains the same network for the ${m.epochs} epochs shown here`;
+    }
+    pendingExport = null;
+  }
+
+  async function copyLink() {
+    writeHash();
+    const link = $("link");
+    link.select();
+    try {
+      await navigator.clipboard.writeText(location.href);
+      $("copy-link").textContent = "Copied";
+      setTimeout(() => { $("copy-link").textContent = "Copy link"; }, 1500);
+    } catch (e) {
+      // no clipboard permission: the link stays selected in the box for Ctrl+C
+    }
+  }
+
+  function download(blob, name) {
+    const a = document.createElement("a");
+    a.href = URL.createObjectURL(blob);
+    a.download = name;
+    document.body.appendChild(a);
+    a.click();
+    a.remove();
+    setTimeout(() => URL.revokeObjectURL(a.href), 1000);
+  }
+
+  // ---- small helpers --------------------------------------------------------------------
+  function showMessage(text) {
+    $("message-text").textContent = text;
+    $("message").hidden = false;
+  }
+  function hideMessage() { $("message").hidden = true; }
+  function setState(state) { document.body.dataset.state = state; }
+
+  function fillSelect(select, pairs) {
+    select.replaceChildren();
+    for (const [value, label] of pairs) select.appendChild(new Option(label, String(value)));
+  }
+  // a value from a link that the menu lacks gets its own entry, so the setup stays exact
+  function selectValue(select, value) {
+    const text = String(value);
+    if (![...select.options].some((o) => o.value === text)) select.appendChild(new Option(text, text));
+    select.value = text;
+  }
+  function showRangeValue(el) {
+    const out = $(`${el.id}-value`);
+    if (out) out.textContent = el.id === "train_ratio" ? `${Math.round(el.value * 100)}%` : el.value;
+  }
+  function toNumber(text) {
+    const t = String(text).trim();
+    const v = Number(t);
+    return t !== "" && Number.isFinite(v) ? v : text;  // not a number: the server says so
+  }
+  function optimizerName(v) {
+    return { sgd: "SGD", momentum: "SGD + momentum", nesterov: "Nesterov", rmsprop: "RMSprop", adam: "Adam", adamw: "AdamW" }[v] || v;
+  }
+  function capital(s) { return s.charAt(0).toUpperCase() + s.slice(1); }
+  function formatEpoch(n) {
+    const s = String(n).padStart(6, "0");
+    return s.length > 6 ? Number(n).toLocaleString("en") : `${s.slice(0, 3)},${s.slice(3)}`;
+  }
+  function loss(v) {
+    if (v === null) return "\u2013";
+    return v !== 0 && v < 0.01 ? v.toExponential(1) : v.toFixed(3);
+  }
+  function percent(v) { return v === null ? "\u2013" : `${(100 * v).toFixed(1)}%`; }
+  function decode(b64) {
+    const s = atob(b64);
+    const out = new Uint8Array(s.length);
+    for (let i = 0; i < s.length; i++) out[i] = s.charCodeAt(i);
+    return out;
+  }
+  function decodeFloat32(b64) {
+    const bytes = decode(b64);
+    return new Float32Array(bytes.buffer, bytes.byteOffset, bytes.length / 4);
+  }
+  function toCanvas(image) {
+    const c = document.createElement("canvas");
+    c.width = image.width;
+    c.height = image.height;
+    c.getContext("2d").putImageData(image, 0, 0);
+    return c;
+  }
+  function mix(a, b, t) {
+    return [a[0] + (b[0] - a[0]) * t, a[1] + (b[1] - a[1]) * t, a[2] + (b[2] - a[2]) * t];
+  }
+  // -1 orange .. 0 white .. +1 blue; `strength` < 1 keeps data points readable on top
+  function diverging(v, strength) {
+    return v < 0 ? mix(WHITE, ORANGE, -v * strength) : mix(WHITE, BLUE, v * strength);
+  }
+  function rgba(rgb, a) { return `rgba(${rgb[0]},${rgb[1]},${rgb[2]},${a})`; }
+  function hexToRgb(hex) {
+    return [1, 3, 5].map((i) => parseInt(hex.slice(i, i + 2), 16));
+  }
+  // first layers light blue, last layers dark blue: the order of layers reads as shade
+  function rampColor(t) {
+    const a = [86, 180, 233], b = [0, 40, 90];
+    const c = mix(a, b, t);
+    return `rgb(${Math.round(c[0])},${Math.round(c[1])},${Math.round(c[2])})`;
+  }
+
+  init();
+})();

@@ -1,0 +1,159 @@
+"""End to end in a real headless browser: Debian's chromium, driven by Playwright.
+
+Skipped, with the reason, when Playwright or chromium is missing (`apt-get install -y
+chromium`; `pip install playwright`, never `playwright install`: the system chromium is
+used through `executable_path`). Set WHYDL_PLAYGROUND_SCREENSHOT=PATH to also save a
+screenshot of the running playground (docs/images/playground.png is made that way).
+"""
+
+import os
+import shutil
+import time
+from pathlib import Path
+
+import pytest
+
+CHROMIUM = os.environ.get("WHYDL_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+VIEWPORT = {"width": 1400, "height": 900}
+WAIT = 90  # seconds: generous, the test machine is shared
+
+
+@pytest.fixture(scope="module")
+def browser():
+    pytest.importorskip("fastapi", reason="the playground needs the web extra")
+    sync_api = pytest.importorskip(
+        "playwright.sync_api", reason="Playwright is not installed: pip install playwright"
+    )
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"chromium not found at {CHROMIUM}: apt-get install -y chromium")
+    with sync_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield b
+        b.close()
+
+
+def open_page(browser, url):
+    page = browser.new_page(viewport=VIEWPORT)
+    page.errors = []  # script errors fail the test
+    page.on("pageerror", lambda e: page.errors.append(str(e)))
+    page.goto(url)
+    page.wait_for_selector("body[data-state=ready]", timeout=WAIT * 1000)
+    until(page, lambda: epoch(page) == 0 and page.text_content("#speed") == "0", "first frame")
+    return page
+
+
+def until(page, condition, what: str):
+    """Poll `condition` (Python, reading the page) until it holds."""
+    deadline = time.monotonic() + WAIT
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        page.wait_for_timeout(100)
+    raise AssertionError(f"timed out waiting for {what}; page errors: {page.errors}")
+
+
+def epoch(page) -> int:
+    return int(page.text_content("#epoch").replace(",", ""))
+
+
+def number(page, selector) -> float | None:
+    text = page.text_content(selector).strip().rstrip("%")
+    return None if text in ("", "\u2013") else float(text)
+
+
+def boundary(page) -> str:
+    return page.evaluate("() => document.getElementById('boundary').toDataURL()")
+
+
+def playing(page) -> bool:
+    return page.get_attribute("#play", "aria-label") == "Pause"
+
+
+def blobs_csv(rows: int = 200) -> bytes:
+    """Two separable blobs with text labels."""
+    lines = ["width,height,species"]
+    for i in range(rows):
+        right = i % 2
+        lines.append(
+            f"{right * 3 + (i % 7) * 0.1:.2f},{right * 2 - (i % 5) * 0.1:.2f},{'ab'[right]}"
+        )
+    return ("\n".join(lines) + "\n").encode()
+
+
+def test_train_change_share_and_upload_in_a_real_browser(browser, server):
+    # 1. load the page
+    page = open_page(browser, server)
+    assert "moons" in page.text_content("#data-info")
+    before = boundary(page)
+
+    # 2-3. play: the epoch counter rises, the test loss falls, the boundary changes
+    page.click("#play")
+    until(page, lambda: epoch(page) >= 2 and number(page, "#test-loss") is not None, "epoch 2")
+    early = number(page, "#test-loss")
+    until(page, lambda: epoch(page) >= 15, "epoch 15")
+    assert number(page, "#test-loss") < early
+    assert number(page, "#test-accuracy") > 80
+    assert boundary(page) != before
+    page.click("#play")  # pause
+    until(page, lambda: not playing(page), "pause")
+    paused = epoch(page)
+    page.wait_for_timeout(500)
+    assert epoch(page) == paused  # paused means paused
+
+    # 4. change the activation (a new setup starts at epoch 0), train a step, reset
+    page.select_option("#activation", "tanh")
+    until(page, lambda: "activation=tanh" in page.url and epoch(page) == 0, "tanh setup")
+    page.click("#add-layer")
+    until(page, lambda: "hidden=10%2C10%2C4" in page.url, "a third layer")
+    page.click("#step")
+    until(page, lambda: epoch(page) == 1, "one step")
+    page.click("#reset")
+    until(page, lambda: epoch(page) == 0, "reset")
+    assert page.text_content("#layers-label") == "3 hidden layers"
+
+    # 5. the shared URL opens the same setup: same controls, same data, same network
+    shared = open_page(browser, page.url)
+    assert shared.input_value("#activation") == "tanh"
+    assert shared.text_content("#layers-label") == "3 hidden layers"
+    assert shared.input_value("#lr") == page.input_value("#lr")
+    assert shared.text_content("#data-info") == page.text_content("#data-info")
+    until(page, lambda: boundary(page) == boundary(shared), "the same initial boundary")
+
+    # 6. upload a small CSV and train on it
+    csv = {"name": "blobs.csv", "mimeType": "text/csv", "buffer": blobs_csv()}
+    shared.set_input_files("#csv-file", files=[csv])
+    until(shared, lambda: "blobs: binary" in shared.text_content("#data-info"), "the CSV data")
+    assert "dataset=csv" in shared.url
+    shared.click("#play")
+    until(shared, lambda: epoch(shared) >= 5, "training on the CSV")
+    until(shared, lambda: (number(shared, "#test-accuracy") or 0) > 90, "learning the CSV")
+    shared.click("#play")
+    bad = {"name": "bad.csv", "mimeType": "text/csv", "buffer": b"a,b,c,label\n1,2,3,x\n"}
+    shared.set_input_files("#csv-file", files=[bad])
+    until(shared, lambda: shared.is_visible("#message"), "the error message")
+    assert "bad.csv has 4 columns" in shared.text_content("#message-text")
+    assert "blobs: binary" in shared.text_content("#data-info")  # the last good data stays
+
+    assert page.errors == [] and shared.errors == []
+    page.close()
+    shared.close()
+
+
+def test_screenshot_of_the_running_playground(browser, server):
+    """Only with WHYDL_PLAYGROUND_SCREENSHOT=PATH: the README's picture."""
+    path = os.environ.get("WHYDL_PLAYGROUND_SCREENSHOT")
+    if not path:
+        pytest.skip("set WHYDL_PLAYGROUND_SCREENSHOT=PATH to save a screenshot")
+    page = open_page(browser, server + "#dataset=circles&hidden=8,8,4&n_points=600")
+    page.click("#play")
+    until(page, lambda: epoch(page) >= 60, "epoch 60")
+    page.screenshot(path=path, full_page=True)
+    page.close()

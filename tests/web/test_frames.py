@@ -1,0 +1,97 @@
+"""Frames: grids, maps, weights and curves, checked on cases with known answers."""
+
+import base64
+
+import numpy as np
+import torch
+
+from whydl.data import load_dataset
+from whydl.engine import History
+from whydl.models import MLP
+from whydl.web import frames
+
+
+def _bytes(b64: str) -> np.ndarray:
+    return np.frombuffer(base64.b64decode(b64), dtype=np.uint8)
+
+
+def test_extent_is_a_square_around_every_point():
+    ds = load_dataset("moons", n_samples=200, seed=0)
+    x0, x1, y0, y1 = frames.extent(ds)
+    assert np.isclose(x1 - x0, y1 - y0)
+    X = np.concatenate([ds.X_train, ds.X_test])
+    assert (X[:, 0] > x0).all() and (X[:, 0] < x1).all()
+    assert (X[:, 1] > y0).all() and (X[:, 1] < y1).all()
+
+
+def test_plane_is_pixel_centres_with_the_top_row_first():
+    grid = frames.plane([0.0, 2.0, 0.0, 2.0], 2)
+    expected = [[0.5, 1.5], [1.5, 1.5], [0.5, 0.5], [1.5, 0.5]]
+    np.testing.assert_allclose(grid.numpy(), expected)
+
+
+def _identity_net() -> MLP:
+    """2 -> 2 linear hidden neurons (x1 and x2) -> 1 output computing 2 * x1."""
+    net = MLP(2, 1, hidden=(2,), activation="linear", seed=0)
+    with torch.no_grad():
+        net.hidden[0].weight.copy_(torch.eye(2))
+        net.hidden[0].bias.zero_()
+        net.out.weight.copy_(torch.tensor([[2.0, 0.0]]))
+        net.out.bias.zero_()
+    return net
+
+
+def test_network_view_on_a_known_network():
+    box = [-1.0, 1.0, -1.0, 1.0]
+    # boundary at pixel centres: x1 = -0.5, 0.5 in each row
+    view = frames.network_view(_identity_net(), frames.plane(box, 2), box, 2, "binary")
+    # output logit 2 * x1: P(class 1) = sigmoid(-1), sigmoid(1) per row
+    p = 1 / (1 + np.exp(-np.array([-1.0, 1.0, -1.0, 1.0])))
+    np.testing.assert_array_equal(_bytes(view["boundary"]), np.round(p * 255))
+    # neuron maps on the box's corners, top row first: (x1, x2) = (-1, 1), (1, 1), (-1, -1),
+    # (1, -1); each neuron scaled by its own peak, so x1 -> -1, 1, -1, 1 -> bytes 0, 255, ...
+    inputs, hidden, output = (_bytes(m) for m in view["maps"])
+    np.testing.assert_array_equal(inputs, [0, 255, 0, 255, 255, 255, 0, 0])  # x1 then x2
+    np.testing.assert_array_equal(hidden, [0, 255, 0, 255, 255, 255, 0, 0])  # not flipped
+    np.testing.assert_array_equal(output, [0, 255, 0, 255])
+    assert view["scales"] == [[1.0, 1.0], [1.0, 1.0], [2.0]]
+    weights = [np.frombuffer(base64.b64decode(w), dtype="<f4") for w in view["weights"]]
+    np.testing.assert_array_equal(weights[0], [1.0, 0.0, 0.0, 1.0])
+    np.testing.assert_array_equal(weights[1], [2.0, 0.0])
+
+
+def test_multiclass_boundary_sends_every_class():
+    net, box = MLP(2, 3, hidden=(4,), seed=0), [-1.0, 1.0, -1.0, 1.0]
+    view = frames.network_view(net, frames.plane(box, 8), box, 4, "multiclass")
+    probs = _bytes(view["boundary"])
+    assert probs.shape == (3 * 64,)
+    sums = probs.reshape(3, 64).astype(int).sum(0)
+    assert (abs(sums - 255) <= 2).all()  # probabilities sum to 1, up to byte rounding
+
+
+def test_layer_grad_norms_group_parameters_by_layer():
+    norms = {
+        "hidden.0.weight": np.array([3.0]),
+        "norms.0.weight": np.array([4.0]),  # batch norm belongs to its layer
+        "hidden.1.weight": np.array([1.0]),
+        "out.weight": np.array([6.0]),
+        "out.bias": np.array([8.0]),
+    }
+    assert frames.layer_grad_norms(norms, n_hidden=2) == [5.0, 1.0, 10.0]
+
+
+def test_curves_are_subsampled_and_nan_becomes_null():
+    epochs = 1000
+    history = History.empty([0], epochs, "accuracy")
+    history.train_loss[0] = history.val_loss[0] = np.linspace(1, 0.1, epochs)
+    history.train_metric[0] = history.val_metric[0] = 0.5
+    history.val_loss[0, -1] = np.nan
+    grads = [[1.0, 2.0]] * epochs
+    c = frames.curves(history, epochs, grads)
+    assert len(c["epoch"]) <= frames.CURVE_POINTS
+    assert c["epoch"][0] == 1 and c["epoch"][-1] == epochs
+    assert c["train_loss"][0] == 1.0 and c["test_loss"][-1] is None
+    assert len(c["grad_norms"]) == 2 and c["grad_norms"][1][0] == 2.0
+    assert frames.curves(history, 0, []) == {k: [] for k in frames.CURVE_NAMES}
+    short = frames.curves(history, 5, grads)
+    assert short["epoch"] == [1, 2, 3, 4, 5]

@@ -1,0 +1,217 @@
+"""A tab's training session: its worker thread, its latest-frame slot and its commands."""
+
+import io
+import json
+import time
+
+import pytest
+import torch
+
+from whydl.errors import WhydlError
+from whydl.models import MLP
+from whydl.web.datasets import Upload, make_dataset
+from whydl.web.session import Session
+from whydl.web.validate import parse_settings
+
+SMALL = {"n_points": 200, "hidden": [6, 6]}
+WAIT = 60  # seconds: generous, the test machine is shared
+
+
+class Tab:
+    """The server's side of a session, as a test drives it."""
+
+    def __init__(self):
+        self.notified = 0
+        self.session = Session(self._notify, name="test")
+        self.session.start()
+        self.messages, self.frames = [], []
+
+    def _notify(self):
+        self.notified += 1
+
+    def send(self, command):
+        self.session.submit(command)
+
+    def take(self):
+        messages, frame = self.session.take()
+        self.messages += messages
+        if frame is not None:
+            self.frames.append(json.loads(frame))
+
+    def until(self, predicate, what: str, take: bool = True):
+        deadline = time.monotonic() + WAIT
+        while time.monotonic() < deadline:
+            if take:
+                self.take()
+            found = predicate(self)
+            if found:
+                return found
+            time.sleep(0.01)
+        raise AssertionError(f"timed out waiting for {what}; messages: {self.messages[-3:]}")
+
+    def message(self, kind: str):
+        found = self.until(lambda t: [m for m in t.messages if _kind(m) == kind], kind)
+        self.messages.clear()
+        return found[-1]
+
+    def frame(self, predicate=lambda f: True):
+        return self.until(lambda t: next((f for f in t.frames if predicate(f)), None), "frame")
+
+
+def _kind(m):
+    return "bytes" if isinstance(m, bytes) else m["type"]
+
+
+@pytest.fixture
+def tab():
+    t = Tab()
+    yield t
+    t.session.close()
+
+
+def test_configure_sends_ready_then_a_frame_at_epoch_0(tab):
+    tab.send({"type": "configure", "settings": SMALL})
+    ready = tab.message("ready")
+    assert ready["layers"] == [2, 6, 6, 1] and ready["settings"]["hidden"] == [6, 6]
+    assert len(ready["data"]["train"]["y"]) == 140 and len(ready["data"]["test"]["y"]) == 60
+    frame = tab.frame()
+    assert frame["epoch"] == 0 and frame["run"] == ready["run"] and not frame["playing"]
+    assert len(frame["maps"]) == 4 and len(frame["weights"]) == 3
+
+
+def test_step_trains_exactly_one_epoch(tab):
+    tab.send({"type": "configure", "settings": SMALL})
+    tab.send({"type": "step"})
+    tab.send({"type": "step"})
+    frame = tab.frame(lambda f: f["epoch"] == 2)
+    assert frame["step"] == 2 * 5  # 140 training points in batches of 32
+    assert frame["curves"]["epoch"] == [1, 2] and len(frame["curves"]["grad_norms"]) == 3
+
+
+def test_frames_are_dropped_not_queued(tab):
+    """While the page has not taken a frame, no new frame is even computed; once taken,
+    the next one is the newest state."""
+    tab.send({"type": "configure", "settings": SMALL})
+    tab.message("ready")
+    tab.session.take()  # drop the epoch-0 frame
+    tab.send({"type": "play"})
+    tab.until(lambda t: t.session.trainer.epoch >= 3, "training", take=False)
+    notified = tab.notified
+    epoch = tab.session.trainer.epoch
+    tab.until(lambda t: t.session.trainer.epoch >= epoch + 10, "more training", take=False)
+    assert tab.notified == notified  # ten epochs, no frame computed: the slot was full
+    messages, frame = tab.session.take()  # one slot: one frame, however long we waited
+    assert messages == [] and json.loads(frame)["epoch"] < tab.session.trainer.epoch
+    newer = tab.frame(lambda f: f["epoch"] > epoch + 10)
+    assert newer["playing"]
+    tab.send({"type": "pause"})
+    tab.frame(lambda f: not f["playing"])
+
+
+def test_close_stops_training_and_frees_the_run(tab):
+    tab.send({"type": "configure", "settings": SMALL})
+    tab.send({"type": "play"})
+    tab.until(lambda t: t.session.trainer and t.session.trainer.epoch >= 2, "training")
+    assert tab.session.close()
+    assert not tab.session.thread.is_alive()
+    assert tab.session.trainer is None and tab.session.dataset is None
+
+
+def test_reset_restarts_from_the_same_initial_weights(tab):
+    tab.send({"type": "configure", "settings": SMALL})
+    first = tab.frame()
+    tab.send({"type": "step"})
+    tab.frame(lambda f: f["epoch"] == 1)
+    tab.send({"type": "reset"})
+    again = tab.frame(lambda f: f["run"] > first["run"])
+    assert again["epoch"] == 0 and again["boundary"] == first["boundary"]
+    assert again["weights"] == first["weights"]
+
+
+def test_a_refused_setup_keeps_the_current_run(tab):
+    tab.send({"type": "configure", "settings": SMALL})
+    tab.message("ready")
+    tab.send({"type": "configure", "settings": {**SMALL, "lr": 50}})
+    assert "lr=50 is out of range" in tab.message("error")["message"]
+    tab.send({"type": "step"})
+    assert tab.frame(lambda f: f["epoch"] == 1)["run"] == 1
+
+
+@pytest.mark.parametrize(
+    "command, message",
+    [
+        ({"type": "play"}, "there is no valid setup yet"),
+        ({"type": "fly"}, "unknown command 'fly'. Expected one of: configure, reset, play"),
+        ([1, 2], "unknown command None"),
+        ({"type": "configure", "settings": {"hidden": [100]}}, "hidden layer 1 has 100"),
+        ({"type": "configure", "settings": {"dataset": "csv"}}, "needs an uploaded file"),
+        ({"type": "configure", "csv": "a,b"}, "csv must be an object"),
+    ],
+)
+def test_bad_commands_get_a_message(tab, command, message):
+    tab.send(command)
+    assert message in tab.message("error")["message"]
+
+
+def test_export_and_weights(tab):
+    tab.send({"type": "configure", "settings": SMALL})
+    tab.send({"type": "step"})
+    tab.send({"type": "export"})
+    export = tab.message("export")
+    assert export["command"].startswith("whydl train --dataset moons --n 200 ")
+    assert "--epochs 1 " in export["command"]
+    assert list(export["config"]["model"]["hidden"]) == [6, 6]
+    tab.send({"type": "weights"})
+    state = torch.load(io.BytesIO(tab.message("bytes")), weights_only=True)
+    net = MLP(2, 1, hidden=(6, 6))
+    net.load_state_dict(state)  # a plain state_dict for a plain nn.Module
+
+
+def _csv(rows=120, label=lambda i: "a" if i % 2 else "b", columns="x1,x2,label"):
+    """Two separable blobs (odd rows right and up), first row '0.000,0.000,b'."""
+    points = [((i % 2) * 2 + 0.01 * i, (i % 2) - 0.02 * i) for i in range(rows)]
+    lines = [columns] + [f"{x:.3f},{y:.3f},{label(i)}" for i, (x, y) in enumerate(points)]
+    return "\n".join(lines) + "\n"
+
+
+def test_a_csv_upload_trains(tab):
+    tab.send({"type": "configure", "settings": {"dataset": "csv"}})
+    assert "needs an uploaded file" in tab.message("error")["message"]
+    upload = {"name": "two blobs.csv", "text": _csv()}
+    tab.send({"type": "configure", "settings": {"dataset": "csv"}, "csv": upload})
+    ready = tab.message("ready")
+    assert ready["data"]["name"] == "two_blobs" and ready["data"]["classes"] == ["a", "b"]
+    tab.send({"type": "configure", "settings": {"dataset": "csv", "train_ratio": 0.5}})
+    ready = tab.message("ready")  # the upload is kept for changes of split and model
+    assert len(ready["data"]["train"]["y"]) == 60
+    for _ in range(5):
+        tab.send({"type": "step"})
+    assert tab.frame(lambda f: f["epoch"] == 5)["curves"]["train_accuracy"][-1] > 0.9
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        (
+            _csv(columns="x1,x2,x3,label").replace(",a\n", ",0,a\n").replace(",b\n", ",0,b\n"),
+            "has 4 columns (x1, x2, x3, label); the playground needs exactly 3",
+        ),
+        (_csv(label=lambda i: f"{i * 0.37:.2f}"), "holds continuous numbers"),
+        (_csv(label=lambda i: f"c{i % 9}"), "has 9 classes; the playground shows at most 8"),
+        (_csv().replace("\n0.000,", "\noops,", 1), "non-numeric value 'oops'"),
+        ("", "is empty"),
+        ("x1,x2,label\n1,2,a\n", "1 data rows; need at least 10"),
+    ],
+    ids=["4 columns", "continuous label", "9 classes", "text feature", "empty", "1 row"],
+)
+def test_bad_csv_files_are_refused_with_a_message(text, message):
+    settings = parse_settings({"dataset": "csv"})
+    with pytest.raises(WhydlError) as e:
+        make_dataset(settings, Upload("data.csv", text))
+    assert message in str(e.value) and "data.csv" in str(e.value)
+
+
+def test_the_label_column_is_named_or_last():
+    assert Upload("a.csv", "label,x1,x2\n").target == "label"
+    assert Upload("a.csv", "x1,Class,x2\n").target == "Class"
+    assert Upload("a.csv", "u,v,w\n").target == "w"

@@ -1,0 +1,139 @@
+"""Every playground setting is checked against its bounds, with a message that says how."""
+
+import pytest
+
+from whydl.errors import WhydlError
+from whydl.web.validate import (
+    MAX_CSV_BYTES,
+    MAX_CSV_ROWS,
+    Settings,
+    check_upload,
+    options,
+    parse_settings,
+    safe_file_name,
+)
+
+
+def test_defaults_are_the_article_setup_and_missing_fields_take_them():
+    s = parse_settings({})
+    assert s == Settings()
+    assert (s.dataset, s.hidden, s.activation, s.optimizer, s.lr) == (
+        "moons",
+        (10, 10),
+        "relu",
+        "adam",
+        0.01,
+    )
+    assert s.test_size == 0.3  # 1 - 0.7, rounded
+
+
+def test_valid_settings_are_kept():
+    raw = {
+        "dataset": "spiral",
+        "noise": 0.3,
+        "n_points": 10_000,
+        "train_ratio": 0.5,
+        "data_seed": 7,
+        "hidden": [64] * 8,
+        "activation": "tanh",
+        "dropout": 0.5,
+        "batch_norm": True,
+        "optimizer": "sgd",
+        "lr": 10,
+        "batch_size": 0,
+        "weight_decay": 0.001,
+        "seed": 3,
+    }
+    s = parse_settings(raw)
+    assert s.to_dict() == {**raw, "lr": 10.0}
+    assert isinstance(s.lr, float) and isinstance(s.n_points, int)
+    assert parse_settings({"hidden": []}).hidden == ()  # no hidden layer: logistic regression
+    assert parse_settings({"n_points": 500.0}).n_points == 500  # JSON may carry 500.0
+
+
+@pytest.mark.parametrize(
+    "raw, message",
+    [
+        ({"hidden": [10] * 9}, "hidden has 9 layers; the playground allows at most 8"),
+        ({"hidden": [65]}, "hidden layer 1 has 65 neurons; expected 1 to 64"),
+        ({"hidden": [4, 0]}, "hidden layer 2 has 0 neurons"),
+        ({"hidden": "10,10"}, "hidden='10,10' must be a list of layer widths"),
+        ({"hidden": [1.5]}, "must be a list of layer widths"),
+        ({"n_points": 10_001}, "n_points=10001 is out of range: expected an integer from 20"),
+        ({"n_points": 5}, "n_points=5 is out of range"),
+        ({"n_points": 100.5}, "n_points=100.5 is not an integer"),
+        ({"noise": 1.5}, "noise=1.5 is out of range: expected a number from 0 to 1"),
+        ({"noise": -0.1}, "noise=-0.1 is out of range"),
+        ({"train_ratio": 0.95}, "train_ratio=0.95 is out of range"),
+        ({"lr": 50}, "lr=50 is out of range: expected a number from 1e-05 to 10, e.g. 0.01"),
+        ({"lr": 0}, "lr=0 is out of range"),
+        ({"lr": "abc"}, "lr='abc' is not a number"),
+        ({"lr": None}, "lr=None is not a number"),
+        ({"lr": float("nan")}, "lr=nan is not a number"),
+        ({"lr": True}, "lr=True is not a number"),
+        ({"batch_size": -1}, "batch_size=-1 is out of range"),
+        ({"batch_size": 20_000}, "batch_size=20000 is out of range"),
+        ({"dropout": 0.95}, "dropout=0.95 is out of range: expected a number from 0 to 0.9"),
+        ({"weight_decay": 11}, "weight_decay=11 is out of range"),
+        ({"seed": -1}, "seed=-1 is out of range"),
+        ({"data_seed": 2**40}, "data_seed=1099511627776 is out of range"),
+        ({"dataset": "mnist"}, "dataset='mnist' is not valid. Expected one of: moons, circles"),
+        ({"activation": "swish"}, "activation='swish' is not valid"),
+        ({"optimizer": "lbfgs"}, "optimizer='lbfgs' is not valid"),
+        ({"batch_norm": "yes"}, "batch_norm='yes' must be true or false"),
+        ({"batch_norm": True, "batch_size": 1}, "batch norm normalises over a batch"),
+        ({"layers": 3}, "unknown setting(s) ['layers']"),
+        ([1, 2], "settings must be an object"),
+    ],
+)
+def test_bad_settings_are_refused_with_a_message(raw, message):
+    with pytest.raises(WhydlError) as e:
+        parse_settings(raw)
+    assert message in str(e.value)
+
+
+def test_a_huge_value_is_cut_short_in_the_message():
+    with pytest.raises(WhydlError) as e:
+        parse_settings({"activation": "x" * 10_000})
+    assert len(str(e.value)) < 200
+
+
+def test_upload_bounds():
+    check_upload("ok.csv", "x1,x2,label\n" + "0,0,a\n" * MAX_CSV_ROWS)  # exactly at the limit
+    with pytest.raises(WhydlError, match=r"has 10,001 rows; the playground takes at most 10,000"):
+        check_upload("big.csv", "x1,x2,label\n" + "0,0,a\n" * (MAX_CSV_ROWS + 1))
+    with pytest.raises(WhydlError, match=r"big.csv is 2.0 MB; the playground takes CSV files up"):
+        check_upload("big.csv", "x" * (MAX_CSV_BYTES + 1))
+    with pytest.raises(WhydlError, match="file name and the file's text"):
+        check_upload("a.csv", None)
+
+
+@pytest.mark.parametrize(
+    "name, safe",
+    [
+        ("points.csv", "points.csv"),
+        ("../../etc/passwd", "passwd.csv"),
+        ("C:\\Users\\me\\my data.CSV", "my_data.csv"),
+        ("<script>.csv", "_script_.csv"),
+        ("", "upload.csv"),
+        ("..", "upload.csv"),
+    ],
+)
+def test_upload_names_become_safe_file_names(name, safe):
+    assert safe_file_name(name) == safe
+
+
+def test_options_describe_the_controls():
+    o = options()
+    assert o["max_layers"] == 8 and o["max_neurons"] == 64
+    assert o["choices"]["dataset"] == [
+        "moons",
+        "circles",
+        "xor",
+        "gaussians",
+        "spiral",
+        "checkerboard",
+        "csv",
+    ]
+    assert o["defaults"]["hidden"] == [10, 10]
+    assert o["bounds"]["n_points"] == [20, 10_000]
