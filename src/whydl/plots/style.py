@@ -27,13 +27,15 @@ def use_agg() -> None:
 
 
 def new_figure(ncols: int = 1, nrows: int = 1, size=(5.2, 4.4)):
-    use_agg()
-    import matplotlib.pyplot as plt
+    """A Figure not registered with pyplot: it is freed when no longer referenced (sweeps
+    draw dozens), and Jupyter still displays it when it is a cell's value."""
+    from matplotlib.figure import Figure
 
     # fixed margins rather than constrained layout: layout solving doubled the save time
     # margins in inches, so axis labels fit whatever the figure's width
     width, height = size[0] * ncols, size[1] * nrows
-    fig, axes = plt.subplots(nrows, ncols, figsize=(width, height))
+    fig = Figure(figsize=(width, height))
+    axes = fig.subplots(nrows, ncols)
     fig.subplots_adjust(
         left=0.85 / width,
         right=1 - 0.2 / width,
