@@ -533,7 +533,6 @@ def _plot_throughput(table):
     from whydl.plots.style import PALETTE, new_figure
 
     fig, ax = new_figure()
-    fig.subplots_adjust(left=0.17)
     rows = [r for r in table if r["experiment"] == "throughput"]
     batches = sorted({r["batch_size"] for r in rows})
     stats = [
@@ -565,7 +564,6 @@ def _plot_parallel(parts):
     from whydl.plots.style import PALETTE, new_figure
 
     fig, ax = new_figure()
-    fig.subplots_adjust(left=0.14)
     labels = ["vectorised\nvs looped", "2 threads\nvs 1", "GPU\nvs CPU"]
     colors = [PALETTE["blue"], PALETTE["green"], PALETTE["vermillion"]]
     for i, (part, color) in enumerate(zip(parts, colors)):
@@ -601,7 +599,6 @@ def _plot_frontier(table, verdict):
     from whydl.plots.style import CYCLE, PALETTE, new_figure
 
     fig, ax = new_figure(size=(6.4, 4.8))
-    fig.subplots_adjust(left=0.12)
     rows = [r for r in table if r["experiment"] == "frontier"]
     for color, width in zip(CYCLE, sorted({r["width"] for r in rows})):
         mine = [r for r in rows if r["width"] == width]
@@ -647,7 +644,6 @@ def _plot_time_to_target(targets):
     from whydl.plots.style import PALETTE, new_figure
 
     fig, ax = new_figure()
-    fig.subplots_adjust(left=0.14)
     widths = [t["width"] for t in targets]
     for i, t in enumerate(targets):
         if t["seeds_reaching"]:

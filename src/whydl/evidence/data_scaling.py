@@ -581,7 +581,6 @@ def _plot_gap(table):
     from whydl.plots.style import CYCLE, new_figure
 
     fig, ax = new_figure()
-    fig.subplots_adjust(left=0.13)
     for color, name in zip(CYCLE, DATASETS):
         n, gap = curve(table, name, "main", "gap")
         mean, half = _mean_ci(_complete(gap))
@@ -607,7 +606,6 @@ def _plot_model_size(table):
     from whydl.plots.style import PALETTE, new_figure
 
     fig, axes = new_figure(ncols=len(COMPARED), size=(4.8, 4.2))
-    fig.subplots_adjust(left=0.1)
     for ax, name in zip(np.atleast_1d(axes), COMPARED):
         for model, label, color in (
             ("small", "small", PALETTE["orange"]),
@@ -644,7 +642,6 @@ def _plot_targets(table):
     from whydl.plots.style import CYCLE, new_figure
 
     fig, ax = new_figure()
-    fig.subplots_adjust(left=0.13)
     for color, name in zip(CYCLE, DATASETS):
         n, error = curve(table, name, "main")
         accuracy = 1.0 - _complete(error)

@@ -483,7 +483,7 @@ def _scale_figure(sweep, fits, parts, p):
     ax_loss.yaxis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)))
     ax_loss.yaxis.set_major_formatter(FormatStrFormatter("%g"))
     ax_loss.yaxis.set_minor_formatter(NullFormatter())
-    fig.subplots_adjust(left=0.1, top=0.83)
+    fig.subplots_adjust(top=0.83)
     ax_loss.set_ylabel("test cross-entropy (nats, log scale)")
     ax_err.set_ylabel("error rate (fraction)")
     ax_loss.set_title("test loss against size", fontsize=10)

@@ -1060,7 +1060,7 @@ def _residual_figure(loss, depths, p, verdict):
     ax.set_ylabel("final training loss (cross-entropy, nats)")
     ax.legend()
     v = verdict.numbers
-    fig.subplots_adjust(left=0.14, top=0.84)
+    fig.subplots_adjust(top=0.84)
     fig.suptitle(
         f"At {v['deepest']} layers plain nets end at training loss "
         f"{v['plain loss at deepest']['mean']:.2f},\nresidual ones at "

@@ -539,7 +539,7 @@ def _gap_figure(parts, domains):
     ax.set_ylabel("fine-tuned minus scratch test accuracy (fraction)")
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
-    fig.subplots_adjust(left=0.14, top=0.86)
+    fig.subplots_adjust(top=0.86)
     fig.suptitle(
         "The gain from pretraining, paired by seed:\n"
         "above 0 it helps, and it should shrink as k grows",

@@ -20,7 +20,7 @@ def seed_figure(seeds, accuracies, summary: dict):
     from whydl.plots.style import PALETTE, new_figure
 
     fig, ax = new_figure(size=(6.4, 3.6))
-    fig.subplots_adjust(left=0.13, bottom=0.15)  # room for the y label at this size
+    fig.subplots_adjust(bottom=0.15)  # room for the x label at this size
     acc = np.asarray(accuracies, dtype=float)
     ax.axhspan(
         summary["ci_low"],
