@@ -88,6 +88,29 @@ def _add_common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--out", metavar="DIR", help="output directory")
 
 
+def _add_executor_options(p: argparse.ArgumentParser) -> None:
+    """--executor/--scheduler, on every command that sweeps (validated in `_open_executor`)."""
+    p.add_argument(
+        "--executor",
+        default="local",
+        metavar="{local,dask}",
+        help="where training runs: local (this process, default) or dask (a local cluster "
+        "with one worker per core, or the cluster at --scheduler; needs whydl[dask])",
+    )
+    p.add_argument(
+        "--scheduler",
+        metavar="tcp://HOST:8786",
+        help="with --executor dask: the address of an existing Dask scheduler",
+    )
+    p.add_argument(
+        "--split",
+        action="store_true",
+        help="with --executor dask: cut calls that would hold up the sweep into parts across "
+        "workers (faster on many workers; members then equal the local run's to float32 "
+        "rounding, ~1e-7, instead of bit for bit)",
+    )
+
+
 def build_parser() -> Parser:
     parser = Parser(
         prog="whydl",
@@ -136,6 +159,7 @@ def build_parser() -> Parser:
         help="results store: trained members are reused from it and saved to it "
         "(default runs/whydl.db, or DIR/whydl.db with --out DIR)",
     )
+    _add_executor_options(p)
     _add_report_parsers(sub)
     _add_serve_parser(sub)
     return parser
@@ -165,6 +189,7 @@ def _add_report_parsers(sub) -> None:
         action="store_true",
         help="render from the store alone; fail if a result is missing",
     )
+    _add_executor_options(p)
     runs = sub.add_parser(
         "runs",
         help="list, show and export the runs in the results store",
@@ -182,12 +207,26 @@ def _add_report_parsers(sub) -> None:
     p.add_argument("--store", metavar="PATH", default="runs/whydl.db", help=store_help)
     p = runs_sub.add_parser(
         "export",
-        help="every member as CSV or JSON",
+        help="every member as CSV or JSON, or to MLflow",
         description="Export every stored member (without weights) as CSV (one row per "
-        "member, final metrics) or JSON (with config, history and environment).",
+        "member, final metrics) or JSON (with config, history and environment), or write "
+        "every member, training call and claim result to MLflow (--mlflow; needs whydl[mlflow]).",
     )
-    p.add_argument("--format", choices=["csv", "json"], default="csv", help="(csv)")
+    p.add_argument("--format", choices=["csv", "json"], help="(csv)")
     p.add_argument("--output", metavar="FILE", help="write to FILE instead of standard output")
+    p.add_argument(
+        "--mlflow",
+        nargs="?",
+        const="sqlite:///mlflow.db",
+        metavar="URI",
+        help="write to the MLflow tracking URI (default sqlite:///mlflow.db); view with "
+        "'mlflow ui --backend-store-uri sqlite:///mlflow.db'",
+    )
+    p.add_argument(
+        "--experiment",
+        metavar="PREFIX",
+        help="with --mlflow: experiment names are PREFIX/CLAIM (default whydl)",
+    )
     p.add_argument("--store", metavar="PATH", default="runs/whydl.db", help=store_help)
 
 
@@ -290,11 +329,12 @@ def cmd_claim(args) -> int:
     from whydl.store import CachedContext, Store
 
     claim = get_claim(args.name)
+    claim.params(args.preset, args.n_seeds)  # bad --seeds fail before a cluster starts
     out = args.out or f"runs/claims/{args.name}"
     store = args.store or (f"{args.out}/whydl.db" if args.out else "runs/whydl.db")
     print(f"claim {args.name} ({args.preset} preset): {claim.hypothesis}")
-    with Store(store) as db:
-        ctx = CachedContext(db, claim=args.name, verbose=True)
+    with _open_executor(args, "whydl claim") as executor, Store(store) as db:
+        ctx = CachedContext(db, claim=args.name, verbose=True, executor=executor)
         try:
             result = claim.run(args.preset, args.n_seeds, ctx)
         except KeyboardInterrupt:
@@ -314,10 +354,21 @@ def cmd_report(args) -> int:
     from whydl.report import build_report
 
     store = args.store or f"{args.out}/whydl.db"
-    try:
-        path, failed = build_report(
-            args.preset, args.n_seeds, args.out, args.store, not args.no_train, verbose=True
+    if args.no_train and (args.executor != "local" or args.split):
+        raise UsageError(
+            "whydl report: --no-train trains nothing, so it takes no --executor or --split."
         )
+    try:
+        with _open_executor(args, "whydl report") as executor:
+            path, failed = build_report(
+                args.preset,
+                args.n_seeds,
+                args.out,
+                args.store,
+                not args.no_train,
+                verbose=True,
+                executor=executor,
+            )
     except KeyboardInterrupt:
         print(f"finished trainings are saved in {store}: run again to resume.", file=sys.stderr)
         raise
@@ -328,18 +379,52 @@ def cmd_report(args) -> int:
     return 0
 
 
+class _open_executor:
+    """The executor that --executor/--scheduler name (None: local), closed on the way out."""
+
+    def __init__(self, args, command: str):
+        from whydl.executor import check_options
+
+        check_options(args.executor, args.scheduler, command, args.split)  # before any run
+        self.args = args
+
+    def __enter__(self):
+        from whydl.executor import make_executor
+
+        args = self.args
+        self.executor = make_executor(args.executor, args.scheduler, split=args.split)
+        if self.executor is not None:
+            print(f"executor: {self.executor.description}", flush=True)
+        return self.executor
+
+    def __exit__(self, *exc):
+        if self.executor is not None:
+            self.executor.close()
+
+
 def cmd_runs(args) -> int:
     from whydl.store import Store
 
     if args.runs_command is None:
         raise UsageError("whydl runs: choose an action: ls, show ID or export.")
+    if args.runs_command == "export":
+        if args.mlflow is not None and (args.format or args.output):
+            raise UsageError(
+                "whydl runs export: --mlflow writes to MLflow, so it takes no --format or "
+                "--output. Run either 'whydl runs export --mlflow [URI]' or "
+                "'whydl runs export --format csv --output FILE'."
+            )
+        if args.experiment is not None and args.mlflow is None:
+            raise UsageError("whydl runs export: --experiment needs --mlflow [URI].")
+        if args.mlflow is not None:
+            return _export_mlflow(args)
     with Store(args.store, create=False) as db:
         if args.runs_command == "ls":
             print(_runs_table(db.runs()))
         elif args.runs_command == "show":
             print(_run_details(db, db.resolve_run(args.id)))
         else:
-            text = _export(db.members(), args.format)
+            text = _export(db.members(), args.format or "csv")
             if args.output:
                 from pathlib import Path
 
@@ -347,6 +432,23 @@ def cmd_runs(args) -> int:
                 print(f"wrote {args.output}", file=sys.stderr)
             else:
                 sys.stdout.write(text)
+    return 0
+
+
+def _export_mlflow(args) -> int:
+    from whydl.mlflow_export import DEFAULT_PREFIX, export_mlflow, require_mlflow
+    from whydl.store import Store
+
+    require_mlflow()  # before the store is opened: the clear message comes first
+    with Store(args.store, create=False) as db:
+        counts = export_mlflow(db, args.mlflow, args.experiment or DEFAULT_PREFIX)
+    print(
+        f"wrote {counts['member']} member run(s), {counts['call']} training call(s) and "
+        f"{counts['claim']} claim result(s) to {args.mlflow}; {counts['skipped']} were "
+        "already there"
+    )
+    if args.mlflow.startswith("sqlite:///"):
+        print(f"view them with: mlflow ui --backend-store-uri {args.mlflow}")
     return 0
 
 
@@ -483,6 +585,9 @@ def main(argv=None) -> int:
         if isinstance(e, WhydlError | DivergedError):
             print(f"whydl {args.command}: error: {e}", file=sys.stderr)
             return EXIT_USAGE
+        if type(e).__name__ == "SweepFailed":  # jobs failed twice; the rest is stored
+            print(f"whydl {args.command}: error: {e}", file=sys.stderr)
+            return 1
         raise
     if getattr(args, "command", None):
         print(f"done in {time.perf_counter() - started:.1f} s", file=sys.stderr)

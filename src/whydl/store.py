@@ -166,6 +166,11 @@ def _floats(values) -> list:
     return [None if not math.isfinite(v) else float(v) for v in values]
 
 
+def _run_id(keys, seeds) -> str:
+    """The id shared by the members one training call wrote."""
+    return _sha(",".join(f"{k}:{s}" for k, s in zip(keys, seeds)).encode())[:12]
+
+
 def fit_rows(fit, specs, claim: str = "", tag: str = "", dataset_name: str = "") -> list[dict]:
     """The rows that store each member of a finished `Fit` (specs aligned with fit.seeds)."""
     import io
@@ -176,7 +181,7 @@ def fit_rows(fit, specs, claim: str = "", tag: str = "", dataset_name: str = "")
 
     env = environment(fit.device)
     keys = [member_key(s) for s in specs]
-    run = _sha(",".join(f"{k}:{s}" for k, s in zip(keys, fit.seeds)).encode())[:12]
+    run = _run_id(keys, fit.seeds)
     created = time.strftime("%Y-%m-%dT%H:%M:%S")
     h = fit.history
     rows = []
@@ -432,6 +437,11 @@ class Store:
         row = (name, preset, int(n_seeds), json.dumps(payload), time.strftime("%Y-%m-%dT%H:%M:%S"))
         self._write(sql, [row])
 
+    def results(self) -> list[dict]:
+        """Every stored claim (and demo) record: name, preset, n_seeds, created, payload."""
+        sql = "SELECT name, preset, n_seeds, created, payload FROM results ORDER BY id"
+        return [dict(r) | {"payload": json.loads(r["payload"])} for r in self._conn.execute(sql)]
+
     def get_result(self, name: str, preset: str, n_seeds: int) -> dict | None:
         row = self._conn.execute(
             "SELECT payload FROM results WHERE name = ? AND preset = ? AND n_seeds = ?",
@@ -441,6 +451,30 @@ class Store:
 
 
 # -- the cache in front of Context.fit -------------------------------------------------------
+@dataclasses.dataclass
+class _Plan:
+    """A call with members to train: the contiguous span of seeds that covers them."""
+
+    call: object  # TrainCall
+    specs: list
+    found: dict  # index -> stored row
+    lo: int
+    hi: int
+
+    @property
+    def span(self):
+        train = self.call.train
+        return dataclasses.replace(train, seed=train.seeds[self.lo], n_seeds=self.hi - self.lo + 1)
+
+    @property
+    def hooks(self) -> dict:
+        hooks = dict(self.call.hooks)
+        for name in ("members", "train_rows"):  # per-member hooks: the span's slice
+            if hooks.get(name) is not None:
+                hooks[name] = hooks[name][self.lo : self.hi + 1]
+        return hooks
+
+
 class CachedContext(Context):
     """A `Context` whose `fit` looks every member up in `store` and trains only what is missing.
 
@@ -451,53 +485,194 @@ class CachedContext(Context):
     from the store. A member is what it would be if trained alone (the engine's guarantee), so
     the result equals a fresh run's up to floating-point summation order.
 
+    `executor` (see `whydl.executor`; None trains in this process) runs the spans of a
+    `fit_many` side by side, e.g. on Dask; the rows come back here and this process alone
+    writes the store.
+
     Calls with a `callback` hook bypass the store: the callback observes training as it
-    happens, which a stored result cannot replay. They always train and are not stored. So
-    do calls with a hook the store does not know (it could not tell what it changes).
+    happens, which a stored result cannot replay. They always train, in this process, and
+    are not stored. So do calls with a hook the store does not know (it could not tell what
+    it changes).
 
     `train=False` forbids training: a missing member raises `MissingResults`.
     `n_fits`/`n_members` count what was trained, `n_cached` the members reused.
     """
 
     def __init__(
-        self, store: Store, claim: str = "", train: bool = True, verbose: bool = False, fit=None
+        self,
+        store: Store,
+        claim: str = "",
+        train: bool = True,
+        verbose: bool = False,
+        fit=None,
+        executor=None,
     ):
         super().__init__(verbose=verbose, fit=fit)
         self.store, self.claim, self.allow_training = store, claim, train
+        self.executor = executor
         self.n_cached = 0
 
     def fit(self, dataset, model, train, tag: str = "", **hooks):
-        unknown = set(hooks) - KEYED_HOOKS - {"progress", "callback"}
-        if hooks.get("callback") is not None or unknown:
-            return super().fit(dataset, model, train, tag, **hooks)
+        from whydl.evidence.frame import TrainCall
+
+        return self.fit_many([TrainCall(dataset, model, train, tag, hooks)])[0]
+
+    def _fit_list(self, calls: list, errors: str) -> list:
+        from whydl.errors import DivergedError
+
+        out: list = [None] * len(calls)
+        plans: dict[int, _Plan] = {}
+        for i, call in enumerate(calls):
+            unknown = set(call.hooks) - KEYED_HOOKS - {"progress", "callback"}
+            if call.hooks.get("callback") is not None or unknown:
+                plans[i] = None  # trains here, unstored
+                continue
+            plan = self._plan(call)
+            if isinstance(plan, _Plan):
+                plans[i] = plan
+            else:
+                out[i] = plan  # every member was stored
+        remote = {i: p for i, p in plans.items() if p is not None and self.executor is not None}
+        if remote:
+            self._run_remote(remote, out)
+        for i, plan in plans.items():
+            if i in remote:
+                continue
+            try:
+                out[i] = super()._train(calls[i]) if plan is None else self._train_here(plan)
+            except DivergedError as e:
+                if errors == "raise":
+                    raise
+                out[i] = e
+        diverged = [r for r in out if isinstance(r, DivergedError)]
+        if diverged and errors == "raise":
+            raise diverged[0]
+        return out
+
+    def _plan(self, call):
+        """The stored `Fit` when every member is stored, else a `_Plan` of what to train."""
+        dataset, model, train, hooks = call.dataset, call.model, call.train, call.hooks
         members, frozen = hooks.get("members"), tuple(hooks.get("frozen") or ())
-        train_rows = hooks.get("train_rows")
-        specs = member_specs(dataset, model, train, frozen, members, train_rows)
+        specs = member_specs(dataset, model, train, frozen, members, hooks.get("train_rows"))
         keys = [member_key(s) for s in specs]
         seeds = train.seeds
         found = self.store.find_members(keys, seeds)
         missing = [i for i in range(len(seeds)) if i not in found]
         if not missing:
             self.n_cached += len(seeds)
-            self.log(f"reused {tag or dataset.name}: {len(seeds)} member(s) from the store")
+            self.log(f"reused {call.name}: {len(seeds)} member(s) from the store")
             return rebuild_fit(dataset, model, train, [found[i] for i in sorted(found)], members)
         if not self.allow_training:
             raise MissingResults(
                 f"The store {self.store.path!r} lacks {len(missing)} member(s) of "
-                f"{tag or dataset.name!r} (claim {self.claim or '-'}) and training is off. "
+                f"{call.name!r} (claim {self.claim or '-'}) and training is off. "
                 "Run without --no-train to train them."
             )
-        lo, hi = missing[0], missing[-1]
-        span = dataclasses.replace(train, seed=seeds[lo], n_seeds=hi - lo + 1)
-        for name in ("members", "train_rows"):  # per-member hooks: the span's slice
-            if hooks.get(name) is not None:
-                hooks = {**hooks, name: hooks[name][lo : hi + 1]}
-        fresh = super().fit(dataset, model, span, tag, **hooks)
-        rows = fit_rows(fresh, specs[lo : hi + 1], self.claim, tag, dataset.name)
-        self.store.put_members([r for r, i in zip(rows, range(lo, hi + 1)) if i not in found])
-        if len(span.seeds) == len(seeds):
+        return _Plan(call, specs, found, missing[0], missing[-1])
+
+    def _train_here(self, plan: _Plan):
+        """Train a plan's span in this process, store it, and return the call's `Fit`."""
+        from whydl.evidence.frame import TrainCall
+
+        call = plan.call
+        span = TrainCall(call.dataset, call.model, plan.span, call.tag, plan.hooks)
+        fresh = super()._train(span)
+        rows = fit_rows(
+            fresh, plan.specs[plan.lo : plan.hi + 1], self.claim, call.tag, call.dataset.name
+        )
+        self._store_rows(plan, rows)
+        if plan.hi - plan.lo + 1 == call.train.n_seeds:
             return fresh  # trained them all: the engine's own Fit
-        self.n_cached += len(found)
+        return self._assemble(plan, rows)
+
+    def _store_rows(self, plan: _Plan, rows: list[dict]) -> None:
+        """Write a span's new members in ONE transaction (those stored before stay as stored)."""
+        span = range(plan.lo, plan.hi + 1)
+        self.store.put_members([r for r, i in zip(rows, span) if i not in plan.found])
+
+    def _assemble(self, plan: _Plan, rows: list[dict]):
+        self.n_cached += len(plan.found)
+        found = dict(plan.found)
         for j, row in enumerate(rows):  # members stored before stay as they were stored
-            found.setdefault(lo + j, row)
-        return rebuild_fit(dataset, model, train, [found[i] for i in range(len(seeds))], members)
+            found.setdefault(plan.lo + j, row)
+        call = plan.call
+        ordered = [found[i] for i in range(call.train.n_seeds)]
+        return rebuild_fit(call.dataset, call.model, call.train, ordered, call.hooks.get("members"))
+
+    def _run_remote(self, plans: dict[int, _Plan], out: list) -> None:
+        """Train the plans' spans on the executor (with its `split`, a call that would hold
+        up the sweep cut into parts: `whydl.executor.split_spans`); store and assemble each
+        call as soon as all its parts are back, in ONE transaction, as if trained here."""
+        from whydl.errors import DivergedError
+        from whydl.executor import Diverged, Job, SweepFailed, split_spans
+
+        order = sorted(plans)
+        costs = [(plans[i].hi - plans[i].lo + 1, _member_cost(plans[i])) for i in order]
+        jobs, owner = [], []  # owner[k]: (call index, first member, last member) of job k
+        workers = self.executor.workers if getattr(self.executor, "split", False) else 1
+        for i, parts in zip(order, split_spans(costs, workers)):
+            plan = plans[i]
+            self.n_fits += 1
+            self.n_members += plan.hi - plan.lo + 1
+            self.log(
+                f"sending {plan.call.name}: {plan.hi - plan.lo + 1} member(s)"
+                + (f" in {len(parts)} parts" if len(parts) > 1 else "")
+            )
+            for a, b in parts:
+                part = _Plan(plan.call, plan.specs, plan.found, plan.lo + a, plan.lo + b)
+                hooks = {k: v for k, v in part.hooks.items() if k != "progress"}
+                name = plan.call.name
+                if len(parts) > 1:
+                    name += f" [seeds {part.span.seeds[0]}-{part.span.seeds[-1]}]"
+                specs = plan.specs[part.lo : part.hi + 1]
+                jobs.append(
+                    Job(
+                        name,
+                        plan.call.dataset,
+                        plan.call.model,
+                        part.span,
+                        hooks,
+                        specs,
+                        self.claim,
+                        CACHE_VERSION,
+                        part=len(parts) > 1,
+                    )
+                )
+                owner.append((i, part.lo, part.hi))
+        waiting = {i: sum(o[0] == i for o in owner) for i in order}
+        returned: dict[int, list] = {i: [] for i in order}  # (first member, rows) per part
+
+        def on_result(k: int, result) -> None:
+            i, lo, _hi = owner[k]
+            if isinstance(result, Diverged):  # a whole call, every member diverged
+                out[i] = DivergedError(result.message)
+                return
+            returned[i].append((lo, result))
+            waiting[i] -= 1
+            if waiting[i]:
+                return
+            rows = [r for _, part in sorted(returned[i], key=lambda x: x[0]) for r in part]
+            finals = [json.loads(r["final"]) for r in rows]
+            if all(f["diverged"] for f in finals):  # as the engine says for a whole call
+                first = min(range(len(rows)), key=lambda m: (finals[m]["epochs_run"], m))
+                out[i] = DivergedError(finals[first]["diverged"])
+                return
+            if len(returned[i]) > 1:  # one call, as `fit_rows` names it; its compute in total
+                run = _run_id([r["key"] for r in rows], [r["seed"] for r in rows])
+                seconds = sum(part[0]["train_seconds"] for _, part in returned[i])
+                for r in rows:
+                    r["run"], r["train_seconds"] = run, seconds
+            self._store_rows(plans[i], rows)
+            out[i] = self._assemble(plans[i], rows)
+
+        failures = self.executor.run(jobs, on_result, log=self.log)
+        if failures:
+            raise SweepFailed(failures, len(jobs) - len(failures))
+
+
+def _member_cost(plan: _Plan) -> float:
+    from whydl.executor import member_cost
+
+    rows = plan.call.hooks.get("train_rows")
+    n_rows = None if rows is None else len(rows[plan.lo])
+    return member_cost(plan.call.dataset, plan.call.model, plan.call.train, n_rows)

@@ -9,6 +9,7 @@ Shapes: inputs (M, B, D); hidden activations (M, B, H); outputs (M, B, K).
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import math
 
@@ -48,6 +49,23 @@ def dropout_mask(keys: torch.Tensor, step: int, layer: int, shape, p: float) -> 
     bits = _hash32(_position_hash(tuple(shape), keys.device) ^ base.view(-1, *[1] * len(shape)))
     keep = bits >= int(p * 2**32)
     return keep.float().div_(1.0 - p)
+
+
+@contextlib.contextmanager
+def _no_tf32(device: torch.device):
+    """cuDNN convolutions in full float32 on CUDA, restoring the caller's setting afterwards.
+    cuDNN's default TF32 rounds inputs to 10 mantissa bits and picks different kernels for
+    different group counts: a CNN member in a stack would then differ from the member trained
+    alone (and from the CPU) by about 1e-2 in loss after two epochs on digits."""
+    if device.type != "cuda":
+        yield
+        return
+    before = torch.backends.cudnn.allow_tf32
+    torch.backends.cudnn.allow_tf32 = False
+    try:
+        yield
+    finally:
+        torch.backends.cudnn.allow_tf32 = before
 
 
 def _act(name: str, u: torch.Tensor) -> torch.Tensor:
@@ -245,7 +263,15 @@ class StackedCNN(Stacked):
         super().__init__(modules, keys, device)
         self.image_shape = modules[0].image_shape
 
+    def gradients(self, x, y, task: str, step: int) -> list[torch.Tensor]:
+        with _no_tf32(self.device):  # the backward convolutions run here, not in forward
+            return super().gradients(x, y, task, step)
+
     def forward(self, x: torch.Tensor, train: bool = False, step: int = 0, cache=None):
+        with _no_tf32(self.device):
+            return self._forward(x)
+
+    def _forward(self, x: torch.Tensor) -> torch.Tensor:
         if x.dim() == 2:
             x = x.expand(self.M, *x.shape)
         M, B, _ = x.shape

@@ -113,6 +113,7 @@ def fit(
     frozen: tuple[str, ...] = (),
     callback=None,
     train_rows=None,
+    keep_diverged: bool = False,
 ) -> Fit:
     """Train `train.n_seeds` members of `model` on `dataset`, all at once.
 
@@ -125,6 +126,8 @@ def fit(
     - `train_rows`: an (M, n) array of training-row indices; member m trains on
       `dataset.X_train[train_rows[m]]` (e.g. each seed its own subsample of one pool, for
       learning curves). The test split is shared. Not combinable with early stopping.
+    - `keep_diverged`: return the `Fit` even when every member diverged, instead of raising
+      `DivergedError` (an executor that trains one call in parts needs every part's members).
 
     Example
     -------
@@ -142,10 +145,14 @@ def fit(
     n_params = sum(p.numel() for p in probe.parameters())
     batch = train.batch_size or len(dataset.X_train)
     with threads_for(train.n_seeds * batch * n_params):
-        return _fit(dataset, model, train, progress, members, frozen, callback, train_rows)
+        return _fit(
+            dataset, model, train, progress, members, frozen, callback, train_rows, keep_diverged
+        )
 
 
-def _fit(dataset, model, train, progress, members, frozen, callback, train_rows=None) -> Fit:
+def _fit(
+    dataset, model, train, progress, members, frozen, callback, train_rows=None, keep=False
+) -> Fit:
     trainer = Trainer(dataset, model, train, members=members, frozen=frozen, train_rows=train_rows)
     bar = Progress(train.epochs, enabled=progress)
     while not trainer.done:
@@ -154,7 +161,7 @@ def _fit(dataset, model, train, progress, members, frozen, callback, train_rows=
             callback(trainer.epoch, trainer.net)
         bar.update(trainer.epoch, f"loss {np.nanmean(rows[0]):.4f}" if trainer.active.any() else "")
     bar.close()
-    return trainer.finish()
+    return trainer.finish(keep_diverged=keep)
 
 
 class Trainer:
@@ -297,9 +304,10 @@ class Trainer:
         self.epoch += 1
         return rows
 
-    def finish(self) -> Fit:
-        """Restore early-stopped members' best weights and package the result."""
-        if len(self.diverged) == len(self.seeds):
+    def finish(self, keep_diverged: bool = False) -> Fit:
+        """Restore early-stopped members' best weights and package the result. Raises
+        `DivergedError` when every member diverged, unless `keep_diverged`."""
+        if len(self.diverged) == len(self.seeds) and not keep_diverged:
             raise DivergedError(next(iter(self.diverged.values())))
         if self.train.early_stopping:  # members keep their best validation-loss weights
             ok = ~np.isin(self.seeds, list(self.diverged))

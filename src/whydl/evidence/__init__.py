@@ -19,6 +19,7 @@ from whydl.evidence.frame import (
     Claim,
     ClaimResult,
     Context,
+    TrainCall,
     Verdict,
     combine,
 )
@@ -42,6 +43,7 @@ __all__ = [
     "Claim",
     "ClaimResult",
     "Context",
+    "TrainCall",
     "Verdict",
     "available_claims",
     "combine",

@@ -32,6 +32,7 @@ from whydl.evidence.frame import (
     SUPPORTED,
     Claim,
     Context,
+    TrainCall,
     Verdict,
     combine,
 )
@@ -265,32 +266,48 @@ def load_pool(name: str, pool: int, n_test: int):
     )
 
 
+def curve_calls(data, hidden, model_name: str, params: dict) -> dict:
+    """{(dataset, model, n): TrainCall} for every size of one learning curve; all seeds of a
+    size are one call (one vectorised fit), each seed on its own nested subsets of the pool."""
+    n_seeds = params["n_seeds"]
+    monitor = replace(data, X_test=data.X_test[:MONITOR_ROWS], y_test=data.y_test[:MONITOR_ROWS])
+    # each seed's own order of the pool; size n takes its first n rows (nested subsets)
+    orders = [
+        np.random.default_rng([DATA_SEED, s]).permutation(len(data.X_train)) for s in range(n_seeds)
+    ]
+    calls = {}
+    for n in sizes(params["n_max"], len(data.X_train)):
+        batch, epochs = schedule(n, params["min_steps"], params["min_epochs"])
+        train = TrainConfig(lr=LR, batch_size=batch, epochs=epochs, n_seeds=n_seeds)
+        calls[data.name, model_name, n] = TrainCall(
+            monitor,
+            ModelConfig(hidden=hidden),
+            train,
+            f"data {data.name} {model_name} n={n}",
+            {"train_rows": np.stack([order[:n] for order in orders])},
+        )
+    return calls
+
+
 def learning_curve(ctx: Context, data, hidden, model_name: str, params: dict) -> list[dict]:
     """Train every size (all seeds at once per size) and score each member on the test set."""
+    calls = curve_calls(data, hidden, model_name, params)
+    return score_curve(ctx.fit_many(calls), data, hidden, model_name, params)
+
+
+def score_curve(fits: dict, data, hidden, model_name: str, params: dict) -> list[dict]:
+    """One table row per (size, seed) of a learning curve, from `fits` keyed as `curve_calls`."""
     import torch
 
     from whydl.engine import evaluate
     from whydl.engine.tasks import prepare_targets
 
-    n_seeds = params["n_seeds"]
-    monitor = replace(data, X_test=data.X_test[:MONITOR_ROWS], y_test=data.y_test[:MONITOR_ROWS])
     X_test = torch.as_tensor(data.X_test)
     y_test = prepare_targets(data.y_test, data.task, "cpu")
-    # each seed's own order of the pool; size n takes its first n rows (nested subsets)
-    orders = [
-        np.random.default_rng([DATA_SEED, s]).permutation(len(data.X_train)) for s in range(n_seeds)
-    ]
     rows = []
     for n in sizes(params["n_max"], len(data.X_train)):
         batch, epochs = schedule(n, params["min_steps"], params["min_epochs"])
-        train = TrainConfig(lr=LR, batch_size=batch, epochs=epochs, n_seeds=n_seeds)
-        fit = ctx.fit(
-            monitor,
-            ModelConfig(hidden=hidden),
-            train,
-            tag=f"data {data.name} {model_name} n={n}",
-            train_rows=np.stack([order[:n] for order in orders]),
-        )
+        fit = fits[data.name, model_name, n]
         loss, accuracy = evaluate(fit.stack, X_test, y_test, data.task)  # no_grad inside
         train_error = 1.0 - fit.history.train_metric[:, -1]
         for m, seed in enumerate(fit.seeds):
@@ -354,12 +371,16 @@ class DataClaim(Claim):
         # one thread: these small networks give a second thread too little work per step
         # (the compute claim measures it), and one thread keeps the time predictable
         with torch_threads(1):
+            curves, calls = [], {}
             for name in DATASETS:
                 data = load_pool(name, params["pool"], params["n_test"])
                 ctx.log(f"{name}: pool {len(data.X_train)}, test {len(data.X_test)}")
-                table += learning_curve(ctx, data, MODELS["main"], "main", params)
-                if name in COMPARED:
-                    table += learning_curve(ctx, data, MODELS["small"], "small", params)
+                for model in ("main", "small") if name in COMPARED else ("main",):
+                    curves.append((data, MODELS[model], model))
+                    calls |= curve_calls(data, MODELS[model], model, params)
+            trained = ctx.fit_many(calls)  # every curve at once: an executor trains them apart
+            for data, hidden, model in curves:
+                table += score_curve(trained, data, hidden, model, params)
 
         parts, fits = [], {}
         for name in DATASETS:

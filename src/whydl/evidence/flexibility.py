@@ -23,7 +23,15 @@ from whydl.analysis.powerlaw import bootstrap_exponent
 from whydl.config import ModelConfig, TrainConfig
 from whydl.data import Dataset, load_dataset
 from whydl.data.subsets import sample_per_class
-from whydl.evidence.frame import INCONCLUSIVE, NOT_SUPPORTED, SUPPORTED, Claim, Verdict, combine
+from whydl.evidence.frame import (
+    INCONCLUSIVE,
+    NOT_SUPPORTED,
+    SUPPORTED,
+    Claim,
+    TrainCall,
+    Verdict,
+    combine,
+)
 from whydl.evidence.rules import beats, mean_ci, slope_ci
 from whydl.stats import summarize
 
@@ -302,23 +310,28 @@ class FlexibilityClaim(Claim):
     def _experiment(self, ctx, params):
         p = params
         train = TrainConfig(n_seeds=p["n_seeds"], epochs=p["epochs"])  # the one recipe
-        table, results, linear_fits = [], {}, {}
-        for task, dataset, kwargs, nonlinear, deep in TASKS:
+        table, results, calls, metrics = [], {}, {}, {}
+        for task, dataset, kwargs, _nonlinear, deep in TASKS:
             ds = load_dataset(dataset, n_samples=p["n_samples"], seed=DATA_SEED, **kwargs)
-            metric = "r2" if ds.task == "regression" else "accuracy"
-            if dataset not in linear_fits:
-                fit = ctx.fit(ds, LINEAR, train, tag=f"flexibility {dataset}: linear")
-                linear_fits[dataset] = _final(fit, "val_metric")
-            fit = ctx.fit(ds, deep, train, tag=f"flexibility {task}: deep")
-            scores = {"deep": _final(fit, "val_metric"), "linear": linear_fits[dataset]}
+            metrics[task] = "r2" if ds.task == "regression" else "accuracy"
+            tag = f"flexibility {dataset}: linear"
+            calls.setdefault(dataset, TrainCall(ds, LINEAR, train, tag))
+            calls[task, "deep"] = TrainCall(ds, deep, train, f"flexibility {task}: deep")
+        calls |= _sweep_calls(p, train)
+        fits = ctx.fit_many(calls)  # every fit of the claim at once: an executor runs them apart
+        for task, dataset, _kwargs, nonlinear, _deep in TASKS:
+            scores = {
+                m: _final(fits[k], "val_metric")
+                for m, k in (("deep", (task, "deep")), ("linear", dataset))
+            }
             results[task] = (scores["deep"], scores["linear"], nonlinear)
             for model, values in scores.items():
                 table += [
-                    {"part": "one recipe", "task": task, "model": model, "metric": metric}
+                    {"part": "one recipe", "task": task, "model": model, "metric": metrics[task]}
                     | {"seed": s, "test_metric": round(float(v), 6)}
                     for s, v in zip(train.seeds, values)
                 ]
-        sweep = _sweep(ctx, p, train)
+        sweep = _sweep(fits, p)
         for labels, curves in sweep.items():
             for w, width in enumerate(p["widths"]):
                 table += [
@@ -353,21 +366,38 @@ def _final(fit, column: str) -> np.ndarray:
     return np.where(fit.ok, getattr(fit.history, column)[:, -1], np.nan)
 
 
-def _sweep(ctx, p, train) -> dict:
-    """Width sweep on digits, clean and noisy: {labels: {column: (seeds, widths) array}}.
-    Seed s trains on its own `sweep_per_class` labels per class from the training split."""
+def _sweep_datasets() -> dict[str, Dataset]:
     digits = load_dataset("digits", seed=DATA_SEED)
+    return {CLEAN: digits, NOISY: corrupt_labels(digits, LABEL_NOISE, DATA_SEED)}
+
+
+def _sweep_calls(p, train) -> dict:
+    """Width sweep on digits, clean and noisy: {(labels, width): TrainCall}. Seed s trains on
+    its own `sweep_per_class` labels per class from the training split."""
+    datasets = _sweep_datasets()
     rows = np.stack(
-        [sample_per_class(digits.y_train, p["sweep_per_class"], s) for s in train.seeds]
+        [sample_per_class(datasets[CLEAN].y_train, p["sweep_per_class"], s) for s in train.seeds]
     )
+    return {
+        (labels, width): TrainCall(
+            ds,
+            ModelConfig(hidden=(width,)),
+            train,
+            f"flexibility scale {labels}: width {width}",
+            {"train_rows": rows},
+        )
+        for labels, ds in datasets.items()
+        for width in p["widths"]
+    }
+
+
+def _sweep(fits, p) -> dict:
+    """The width sweep's curves: {labels: {column: (seeds, widths) array}}."""
     out = {}
-    for labels, ds in ((CLEAN, digits), (NOISY, corrupt_labels(digits, LABEL_NOISE, DATA_SEED))):
+    for labels, ds in _sweep_datasets().items():
         curves = {k: [] for k in _SWEEP_COLUMNS}
         for width in p["widths"]:
-            model = ModelConfig(hidden=(width,))
-            fit = ctx.fit(
-                ds, model, train, tag=f"flexibility scale {labels}: width {width}", train_rows=rows
-            )
+            fit = fits[labels, width]
             curves["test_loss"].append(_final(fit, "val_loss"))
             curves["test_error"].append(1 - _final(fit, "val_metric"))
             curves["train_error"].append(1 - _final(fit, "train_metric"))

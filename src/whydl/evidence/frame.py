@@ -4,8 +4,9 @@ A claim states a hypothesis, runs a sweep of configs x seeds on the engine, redu
 tidy table, draws figures and decides a verdict with a rule fixed in code before any data is
 seen. `Claim.run` drives that; `ClaimResult` holds and saves what came out.
 
-Training goes through `Context.fit`, the single hook where the results store (caching and
-resuming) and other executors plug in.
+Training goes through `Context.fit` and `Context.fit_many` (several independent calls at
+once), the single door where the results store (caching and resuming) and executors (Dask)
+plug in.
 """
 
 from __future__ import annotations
@@ -73,6 +74,26 @@ def combine(claim: str, hypothesis: str, parts, seeds: int, required=None) -> Ve
     return Verdict(claim, verdict, hypothesis, rule, numbers, seeds, parts)
 
 
+@dataclass(frozen=True)
+class TrainCall:
+    """One `Context.fit` call, described rather than made, so a sweep can hand many to
+    `Context.fit_many` at once (and an executor can train them side by side).
+
+    `hooks` pass through to `whydl.engine.fit` (members, frozen, train_rows, callback).
+    """
+
+    dataset: object
+    model: object
+    train: object
+    tag: str = ""
+    hooks: dict = field(default_factory=dict)
+
+    @property
+    def name(self) -> str:
+        """How progress lines and failure reports name this call."""
+        return self.tag or getattr(self.dataset, "name", "fit")
+
+
 class Context:
     """What a sweep may use: `fit` (the engine, or a cache in front of it) and progress.
 
@@ -94,13 +115,44 @@ class Context:
     def fit(self, dataset, model, train, tag: str = "", **hooks):
         """Train `train.n_seeds` members (one vectorised run). `tag` names the sweep cell;
         `hooks` (members, frozen, callback) pass through to `whydl.engine.fit`."""
+        return self._train(TrainCall(dataset, model, train, tag, hooks))
+
+    def fit_many(self, calls, errors: str = "raise"):
+        """The fits of several independent `TrainCall`s: a list in the calls' order, or a dict
+        with the same keys when `calls` is a dict. Here they train one after the other; an
+        executor (see `whydl.store.CachedContext`) trains them side by side.
+
+        `errors="return"` puts a call's `DivergedError` (every member diverged) in its place
+        instead of raising it, so one unstable setting does not stop a sweep.
+        """
+        if errors not in ("raise", "return"):
+            raise ValueError(f"errors={errors!r}; expected 'raise' or 'return'.")
+        if isinstance(calls, dict):
+            return dict(zip(calls, self._fit_list(list(calls.values()), errors)))
+        return self._fit_list(list(calls), errors)
+
+    def _fit_list(self, calls: list, errors: str) -> list:
+        from whydl.errors import DivergedError
+
+        out = []
+        for call in calls:
+            try:
+                out.append(self.fit(call.dataset, call.model, call.train, call.tag, **call.hooks))
+            except DivergedError as e:
+                if errors == "raise":
+                    raise
+                out.append(e)
+        return out
+
+    def _train(self, call: TrainCall):
+        """Train one call in this process: the engine, or the `fit` given at construction."""
         from whydl.engine import fit as engine_fit
 
         self.n_fits += 1
-        self.n_members += train.n_seeds
+        self.n_members += call.train.n_seeds
         if self.verbose:
-            print(f"  training {tag or dataset.name}: {train.n_seeds} member(s)", flush=True)
-        return (self._fit or engine_fit)(dataset, model, train, **hooks)
+            print(f"  training {call.name}: {call.train.n_seeds} member(s)", flush=True)
+        return (self._fit or engine_fit)(call.dataset, call.model, call.train, **call.hooks)
 
     def log(self, message: str) -> None:
         if self.verbose:

@@ -36,6 +36,7 @@ from whydl.evidence.frame import (
     NOT_SUPPORTED,
     SUPPORTED,
     Claim,
+    TrainCall,
     Verdict,
     combine,
 )
@@ -244,6 +245,15 @@ class HierarchyClaim(Claim):
         from whydl.plots import hierarchy as plots
 
         run = _Sweep(ctx, params)
+        # every cell of every sub-experiment, trained at once; the analyses then reuse them
+        deep = ModelConfig(hidden=run.deep)
+        wanted = [(d, deep, None, None) for d in ("spiral", "moons")]
+        for depth in run.depths:
+            model = ModelConfig(hidden=(run.widths[depth],) * depth)
+            wanted += [(d, model, None, None) for d in ("spiral", "checkerboard")]
+        digits, train = _digits_data(run)
+        wanted += [("digits", m, digits, train) for m in DIGITS_MODELS]
+        run.prefetch(wanted)
         probes = _probes_by_depth(run, plots)
         _neurons_and_layers(run, plots, probes["spiral"])
         _regions(run, plots)
@@ -306,19 +316,28 @@ class _Sweep:
         self._cells: dict = {}
 
     def cell(self, dataset: str, model: ModelConfig, ds=None, train=None) -> _Cell:
-        key = (dataset, model)
-        if key not in self._cells:
-            ds = ds or self.data[dataset]
-            fit = self.ctx.fit(ds, model, train or self.train, tag=f"{dataset} {label(model)}")
+        """The trained cell (trained now unless `prefetch` trained it already)."""
+        self.prefetch([(dataset, model, ds, train)])
+        return self._cells[dataset, model]
+
+    def prefetch(self, wanted) -> None:
+        """Train every cell of `wanted` [(dataset, model, ds or None, train or None)] that is
+        not trained yet, in one `fit_many` (an executor trains them side by side)."""
+        calls, data = {}, {}
+        for dataset, model, ds, train in wanted:
+            if (dataset, model) not in self._cells:
+                data[dataset, model] = ds = ds or self.data[dataset]
+                tag = f"{dataset} {label(model)}"
+                calls[dataset, model] = TrainCall(ds, model, train or self.train, tag)
+        for (dataset, model), fit in self.ctx.fit_many(calls).items():
             keep = np.flatnonzero(fit.ok)
-            init = build_members(ds, model, fit.seeds)
-            self._cells[key] = _Cell(
+            init = build_members(data[dataset, model], model, fit.seeds)
+            self._cells[dataset, model] = _Cell(
                 fit,
                 [fit.seeds[i] for i in keep],
                 [fit.stack.member(i) for i in keep],
                 [init[i] for i in keep],
             )
-        return self._cells[key]
 
     def row(self, experiment, dataset, architecture, state, seed, depth, metric, value):
         self.table.append(
@@ -541,16 +560,24 @@ def _depth_vs_width(run: _Sweep, plots) -> None:
     )
 
 
-def _digits(run: _Sweep, plots) -> dict:
-    """6. Images: first-layer filters and weights, and probes by layer, on digits."""
-    run.ctx.log("digits: first-layer weights and probes")
+DIGITS_MODELS = (ModelConfig(architecture="cnn"), ModelConfig(hidden=DIGITS_MLP))
+
+
+def _digits_data(run: _Sweep):
+    """The digits data (its first `digits_train` training rows) and training recipe."""
     digits = load_dataset("digits", seed=DATA_SEED)
     if run.p["digits_train"]:
         k = run.p["digits_train"]
         digits = replace(digits, X_train=digits.X_train[:k], y_train=digits.y_train[:k])
-    train = replace(run.train, epochs=run.p["digits_epochs"])
+    return digits, replace(run.train, epochs=run.p["digits_epochs"])
+
+
+def _digits(run: _Sweep, plots) -> dict:
+    """6. Images: first-layer filters and weights, and probes by layer, on digits."""
+    run.ctx.log("digits: first-layer weights and probes")
+    digits, train = _digits_data(run)
     cells, probes = {}, {}
-    for model in (ModelConfig(architecture="cnn"), ModelConfig(hidden=DIGITS_MLP)):
+    for model in DIGITS_MODELS:
         name = model.architecture
         cells[name] = run.cell("digits", model, digits, train)
         probes[name] = run.probe("digits", digits, model, cells[name])

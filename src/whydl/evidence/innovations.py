@@ -38,6 +38,7 @@ from whydl.evidence.frame import (
     NOT_SUPPORTED,
     SUPPORTED,
     Claim,
+    TrainCall,
     Verdict,
     combine,
 )
@@ -349,6 +350,17 @@ def _try_fit(ctx, dataset, model, train, tag, **hooks):
     except DivergedError:
         ctx.log(f"{tag}: every member diverged")
         return None
+
+
+def _try_fit_many(ctx, calls: dict) -> dict:
+    """`_try_fit` for independent calls at once ({key: TrainCall} -> {key: fit or None}), so
+    an executor trains them side by side."""
+    fits = ctx.fit_many(calls, errors="return")
+    for key, fit in fits.items():
+        if isinstance(fit, DivergedError):
+            ctx.log(f"{calls[key].name}: every member diverged")
+            fits[key] = None
+    return fits
 
 
 def _stat_row(experiment: str, metric: str, values, **keys) -> dict:
@@ -711,6 +723,7 @@ def _dropout(ctx, p, digits, table, figures) -> dict:
     }
     acc: dict = {name: {} for name in pools}
     gap: dict = {name: {} for name in pools}
+    calls = {}
     for name, pool in pools.items():
         for n in sizes:
             data = _subset(pool, n)
@@ -726,7 +739,13 @@ def _dropout(ctx, p, digits, table, figures) -> dict:
                     epochs=epochs,
                     n_seeds=p["n_seeds"],
                 )
-                fit = ctx.fit(data, model, train, tag=f"dropout {name} n={n} p={rate}")
+                tag = f"dropout {name} n={n} p={rate}"
+                calls[name, n, rate] = TrainCall(data, model, train, tag)
+    fits = ctx.fit_many(calls)  # side by side under an executor
+    for name, pool in pools.items():
+        for n in sizes:
+            for rate in rates:
+                fit = fits[name, n, rate]
                 test = _test_scores(fit, pool)[1]
                 train_acc = np.where(fit.ok, fit.history.train_metric[:, -1], np.nan)
                 acc[name][(n, rate)] = test
@@ -910,17 +929,27 @@ def _optimizers(ctx, p, digits, table, figures) -> dict:
         for name, centre in OPTIMIZER_CENTRES.items()
     }
     runs: dict = {}
-    for name, lrs in grids.items():
-        for lr in lrs:
-            model = ModelConfig(hidden=tuple(p["opt_hidden"]))
-            train = TrainConfig(
+    model = ModelConfig(hidden=tuple(p["opt_hidden"]))
+    calls = {
+        (name, lr): TrainCall(
+            data,
+            model,
+            TrainConfig(
                 optimizer=name,
                 lr=lr,
                 batch_size=p["batch_size"],
                 epochs=p["opt_epochs"],
                 n_seeds=p["n_seeds"],
-            )
-            fit = _try_fit(ctx, data, model, train, f"optimizer {name} lr={lr:g}")
+            ),
+            f"optimizer {name} lr={lr:g}",
+        )
+        for name, lrs in grids.items()
+        for lr in lrs
+    }
+    fits = _try_fit_many(ctx, calls)
+    for name, lrs in grids.items():
+        for lr in lrs:
+            fit = fits[name, lr]
             if fit is None:
                 loss = np.full((p["n_seeds"], p["opt_epochs"]), np.nan)
                 test = np.full(p["n_seeds"], np.nan)
@@ -1017,23 +1046,33 @@ def _residual(ctx, p, digits, table, figures) -> dict:
     data = _subset(digits, p["res_train"])
     depths = tuple(p["res_depths"])
     loss: dict = {kind: {} for kind in RESIDUAL_KINDS}
-    for kind in RESIDUAL_KINDS:
-        for depth in depths:
-            model = ModelConfig(
+    train = TrainConfig(
+        optimizer="momentum",
+        lr=p["res_lr"],
+        batch_size=p["batch_size"],
+        epochs=p["res_epochs"],
+        n_seeds=p["n_seeds"],
+    )
+    calls = {
+        (kind, depth): TrainCall(
+            data,
+            ModelConfig(
                 hidden=(p["res_width"],) * depth,
                 activation="relu",
                 init="he",
                 batch_norm=True,
                 residual=kind == "residual",
-            )
-            train = TrainConfig(
-                optimizer="momentum",
-                lr=p["res_lr"],
-                batch_size=p["batch_size"],
-                epochs=p["res_epochs"],
-                n_seeds=p["n_seeds"],
-            )
-            fit = _try_fit(ctx, data, model, train, f"residual {kind} depth {depth}")
+            ),
+            train,
+            f"residual {kind} depth {depth}",
+        )
+        for kind in RESIDUAL_KINDS
+        for depth in depths
+    }
+    fits = _try_fit_many(ctx, calls)
+    for kind in RESIDUAL_KINDS:
+        for depth in depths:
+            fit = fits[kind, depth]
             final = (
                 np.where(fit.ok, fit.history.train_loss[:, -1], np.nan)
                 if fit is not None

@@ -30,7 +30,15 @@ from whydl.data import Dataset, load_dataset
 from whydl.data.subsets import sample_per_class, select_classes
 from whydl.engine import build_members, evaluate
 from whydl.engine.tasks import prepare_targets
-from whydl.evidence.frame import INCONCLUSIVE, NOT_SUPPORTED, SUPPORTED, Claim, Verdict, combine
+from whydl.evidence.frame import (
+    INCONCLUSIVE,
+    NOT_SUPPORTED,
+    SUPPORTED,
+    Claim,
+    TrainCall,
+    Verdict,
+    combine,
+)
 from whydl.stats import summarize
 
 # the rule's thresholds (the rule texts below print them)
@@ -299,9 +307,27 @@ class TransferClaim(Claim):
         seeds = list(range(p["n_seeds"]))
         table, acc, notes, parts = [], {}, [], []
         all_domains = domains(p)
+        # two rounds of independent calls (an executor trains each round's side by side):
+        # every domain's pretraining, then every fine-tuning call, which starts from it
+        ctx.log(f"transfer: pretraining {', '.join(d.name for d in all_domains)}")
+        pretrain = {d.name: _pretrain_call(d, p, seeds) for d in all_domains}
+        pretrained = {
+            d.name: _pretrained(fit, d, seeds)
+            for d, fit in zip(all_domains, ctx.fit_many(list(pretrain.values())))
+        }
+        calls, owners = [], []
         for domain in all_domains:
-            ctx.log(f"transfer: {domain.name}")
-            states, source_acc, zero_shot = _pretrain(ctx, domain, p, seeds)
+            for k in k_values(p["ks"], domain.target):
+                for call, keys in _k_calls(domain, pretrained[domain.name][0], k, seeds, p):
+                    calls.append(call)
+                    owners.append(((domain.name, k), keys))
+        fits = ctx.fit_many(calls)
+        by_k = {}  # (domain, k) -> {(method, n_copied): accuracy per seed}
+        for where in dict.fromkeys(w for w, _ in owners):
+            pairs = [(f, keys) for f, (w, keys) in zip(fits, owners) if w == where]
+            by_k[where] = _accuracies(pairs)
+        for domain in all_domains:
+            _states, source_acc, zero_shot = pretrained[domain.name]
             s = summarize(source_acc)
             notes.append(
                 f"{domain.name}: the pretrained networks reach {s['mean']:.3f} test accuracy on "
@@ -311,7 +337,7 @@ class TransferClaim(Claim):
                 acc[(domain.name, ZERO_SHOT, len(domain.layers), 0)] = zero_shot
                 table += _rows(domain, ZERO_SHOT, len(domain.layers), (0, "0"), seeds, zero_shot)
             for k in k_values(p["ks"], domain.target):
-                for (method, n), values in _train_k(ctx, domain, states, k, seeds, p).items():
+                for (method, n), values in by_k[domain.name, k].items():
                     acc[(domain.name, method, n, k[0])] = values
                     table += _rows(domain, method, n, k, seeds, values)
             ks = [k for k, _ in k_values(p["ks"], domain.target)]
@@ -341,11 +367,15 @@ class TransferClaim(Claim):
 # the sweep --------------------------------------------------------------------------------
 
 
-def _pretrain(ctx, domain: Domain, p: dict, seeds):
-    """One pretrained network per seed on the source task: (state dicts, source accuracy,
-    accuracy on the target's test split without any target label, or None)."""
+def _pretrain_call(domain: Domain, p: dict, seeds) -> TrainCall:
+    """One pretrained network per seed on the source task."""
     train = TrainConfig(n_seeds=len(seeds), epochs=p["pretrain_epochs"], lr=LR, batch_size=32)
-    fit = ctx.fit(domain.source, domain.model, train, tag=f"transfer {domain.name}: pretrain")
+    return TrainCall(domain.source, domain.model, train, f"transfer {domain.name}: pretrain")
+
+
+def _pretrained(fit, domain: Domain, seeds):
+    """(state dicts, source accuracy, accuracy on the target's test split without any target
+    label, or None) of the pretraining fit."""
     states = [fit.stack.state_dict(i) for i in range(len(seeds))]
     source_acc = np.where(fit.ok, fit.history.val_metric[:, -1], np.nan)
     zero_shot = None
@@ -357,6 +387,11 @@ def _pretrain(ctx, domain: Domain, p: dict, seeds):
     return states, source_acc, zero_shot
 
 
+def _pretrain(ctx, domain: Domain, p: dict, seeds):
+    """`_pretrained` of a pretraining run trained through `ctx`."""
+    return _pretrained(ctx.fit_many([_pretrain_call(domain, p, seeds)])[0], domain, seeds)
+
+
 def _member(domain: Domain, states, seed: int, n: int, copy_head: bool = False):
     """A fresh network of seed FRESH_SEED_OFFSET + seed with the first `n` layers (and the
     head, with `copy_head`) taken from pretrained network `seed`."""
@@ -365,8 +400,8 @@ def _member(domain: Domain, states, seed: int, n: int, copy_head: bool = False):
     return copy_layers(states[seed], fresh, layers) if layers else fresh
 
 
-def _train_k(ctx, domain: Domain, states, k, seeds, p) -> dict:
-    """Every variant at one k: {(method, n_copied): test accuracy per seed}.
+def _k_calls(domain: Domain, states, k, seeds, p) -> list:
+    """Every variant at one k: [(TrainCall, [(method, n_copied) per member])].
 
     One engine call per set of frozen layers; all seeds and variants of a call train
     together, each seed on its own k labels per class (`train_rows`)."""
@@ -383,30 +418,41 @@ def _train_k(ctx, domain: Domain, states, k, seeds, p) -> dict:
     # (frozen layers, [(method, n copied, from pretrained?, copy head?)]): one call each
     unfrozen = [(SCRATCH, 0, False, False)]
     unfrozen += [(FINE_TUNED, n, True, domain.copy_head and n == L) for n in ns]
-    calls = [((), unfrozen)]
-    calls += [
+    groups = [((), unfrozen)]
+    groups += [
         (domain.layers[:n], [(FROZEN, n, True, False), (RANDOM, n, False, False)]) for n in ns
     ]
-    found: dict = {}
-    for frozen_layers, variants in calls:
+    calls = []
+    for frozen_layers, variants in groups:
         members, train_rows, keys = [], [], []
         for s in seeds:
             for method, n, pretrained, head in variants:
                 members.append(_member(domain, states, s, n if pretrained else 0, head))
                 train_rows.append(rows[s])
                 keys.append((method, n))
-        frozen = layer_parameters(members[0], frozen_layers)
+        hooks = {
+            "members": members,
+            "frozen": layer_parameters(members[0], frozen_layers),
+            "train_rows": np.stack(train_rows),
+        }
         train = TrainConfig(n_seeds=len(members), epochs=p["epochs"], lr=LR, batch_size=0)
         what = ", ".join(f"{m} {n}" for m, n, _, _ in variants)
-        fit = ctx.fit(
-            target,
-            domain.model,
-            train,
-            tag=f"transfer {domain.name} k={k_label}: {what}",
-            members=members,
-            frozen=frozen,
-            train_rows=np.stack(train_rows),
-        )
+        tag = f"transfer {domain.name} k={k_label}: {what}"
+        calls.append((TrainCall(target, domain.model, train, tag, hooks), keys))
+    return calls
+
+
+def _train_k(ctx, domain: Domain, states, k, seeds, p) -> dict:
+    """Every variant at one k trained through `ctx`: {(method, n_copied): accuracy per seed}."""
+    calls = _k_calls(domain, states, k, seeds, p)
+    fits = ctx.fit_many([call for call, _ in calls])
+    return _accuracies(zip(fits, [keys for _, keys in calls]))
+
+
+def _accuracies(fits_and_keys) -> dict:
+    """{(method, n_copied): test accuracy per seed} from (fit, keys per member) pairs."""
+    found: dict = {}
+    for fit, keys in fits_and_keys:
         final = np.where(fit.ok, fit.history.val_metric[:, -1], np.nan)
         for key, value in zip(keys, final):
             found.setdefault(key, []).append(float(value))

@@ -17,14 +17,14 @@ from pathlib import Path
 from whydl.report.demo import DEMO_SEEDS
 
 
-def _render_claim(claim, preset, seeds, store, out: Path, verbose: bool) -> dict:
+def _render_claim(claim, preset, seeds, store, out: Path, verbose: bool, executor=None) -> dict:
     """Run one claim with the store in front of its training; save and record it."""
     import matplotlib.pyplot as plt
 
     from whydl.report.card import claim_record
     from whydl.store import CachedContext
 
-    ctx = CachedContext(store, claim=claim.name, verbose=verbose)
+    ctx = CachedContext(store, claim=claim.name, verbose=verbose, executor=executor)
     result = claim.run(preset, seeds, ctx)
     saved = result.save(out / "claims" / claim.name)
     record = claim_record(result, claim, ctx.n_members, ctx.n_cached, saved)
@@ -33,7 +33,7 @@ def _render_claim(claim, preset, seeds, store, out: Path, verbose: bool) -> dict
     return record
 
 
-def _render_demo(n_seeds: int, store, verbose: bool) -> dict:
+def _render_demo(n_seeds: int, store, verbose: bool, executor=None) -> dict:
     from whydl.api import TrainResult, load_data
     from whydl.config import DataConfig, RunConfig
     from whydl.report.demo import demo_record
@@ -44,7 +44,7 @@ def _render_demo(n_seeds: int, store, verbose: bool) -> dict:
     config = config.replace(train={"n_seeds": n_seeds})
     started = time.perf_counter()
     dataset = load_data(config.data)
-    ctx = CachedContext(store, claim="demo", verbose=verbose)
+    ctx = CachedContext(store, claim="demo", verbose=verbose, executor=executor)
     fit = ctx.fit(dataset, config.model, config.train, tag="demo")
     result = TrainResult(config, dataset, fit)
     seconds = time.perf_counter() - started
@@ -72,13 +72,15 @@ def build_report(
     train: bool = True,
     claims=None,
     verbose: bool = False,
+    executor=None,
 ) -> tuple[Path, list[str]]:
     """Write `<out>/report/index.html`; return its path and the names of claims that failed.
 
     `claims` (names or Claim objects; default: every available claim) are run through the
     store at `store` (default `<out>/whydl.db`); their outputs go to `<out>/claims/NAME/`. With
     `train=False` nothing runs: the records stored by an earlier report (same preset and
-    seeds) are rendered, and `MissingResults` names whatever is missing.
+    seeds) are rendered, and `MissingResults` names whatever is missing. `executor` (see
+    `whydl.executor`; None: this process) trains the claims' jobs.
     """
     from whydl.environment import environment
     from whydl.evidence import CLAIM_NAMES, available_claims, get_claim
@@ -113,13 +115,18 @@ def build_report(
             if verbose:
                 print(f"claim {name} ({preset} preset)", flush=True)
             try:
-                record = _render_claim(claim, preset, seeds, db, out, verbose)
+                record = _render_claim(claim, preset, seeds, db, out, verbose, executor)
             except (KeyboardInterrupt, MissingResults):
                 raise
             except Exception as e:  # one broken claim must not hide the others' evidence
                 import traceback
 
-                traceback.print_exc(file=sys.stderr)
+                from whydl.executor import SweepFailed
+
+                if isinstance(e, SweepFailed):  # its message names every failed job
+                    print(f"claim {name}: {e}", file=sys.stderr)
+                else:
+                    traceback.print_exc(file=sys.stderr)
                 failed.append(name)
                 records.append(
                     {
@@ -138,7 +145,7 @@ def build_report(
         if demo is None and train:
             if verbose:
                 print(f"demo ({demo_seeds} seeds)", flush=True)
-            demo = _render_demo(demo_seeds, db, verbose)
+            demo = _render_demo(demo_seeds, db, verbose, executor)
             demo["environment"] = environment()
             db.put_result("demo", "", demo_seeds, demo)
         elif demo is None:
