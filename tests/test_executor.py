@@ -229,6 +229,51 @@ def test_a_claim_under_dask_gives_the_local_results(executor, tmp_path, capsys):
     assert json.loads((tmp_path / "verdict.json").read_text())["verdict"] == local.verdict.verdict
 
 
+def test_ctrl_c_mid_sweep_keeps_every_finished_call_and_a_rerun_trains_only_the_rest(
+    executor, data, monkeypatch
+):
+    store = Store(":memory:")
+    calls = calls_for(data, widths=(3, 4, 5, 6))
+    run = executor.run
+
+    def interrupted_after_two(jobs, on_result, log=print):
+        seen = []
+
+        def on_result_then_ctrl_c(k, result):
+            on_result(k, result)
+            seen.append(k)
+            if len(seen) == 2:
+                raise KeyboardInterrupt
+
+        return run(jobs, on_result_then_ctrl_c, log)
+
+    monkeypatch.setattr(executor, "run", interrupted_after_two)
+    with pytest.raises(KeyboardInterrupt):
+        CachedContext(store, executor=executor).fit_many(calls)
+    assert store.count_members() == 6  # the two finished calls, whole; nothing else
+    monkeypatch.setattr(executor, "run", run)
+    resumed = CachedContext(store, executor=executor)
+    fits = resumed.fit_many(calls)
+    assert resumed.n_members == 6 and resumed.n_cached == 6
+    for a, b in zip(CachedContext(Store(":memory:")).fit_many(calls), fits):
+        assert_same_fit(a, b)
+
+
+def test_an_existing_cluster_is_used_through_its_scheduler_address(executor, tmp_path, capsys):
+    address = executor.cluster.scheduler_address
+    argv = ["claim", "transfer", "--seeds", "2", "--out", str(tmp_path)]
+    assert main([*argv, "--executor", "dask", "--scheduler", address]) == 0
+    out = capsys.readouterr().out
+    assert f"executor: dask on {address} (2 worker(s)" in out
+    local = get_claim("transfer").experiment(
+        CachedContext(Store(":memory:")), get_claim("transfer").params("quick", 2)
+    )
+    assert json.loads((tmp_path / "results.json").read_text()) == json.loads(
+        json.dumps(local.table)
+    )
+    assert executor.client.status == "running"  # the cluster is not ours to close
+
+
 # -- bad options ---------------------------------------------------------------------------
 @pytest.mark.parametrize(
     "argv, expected",

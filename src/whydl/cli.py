@@ -106,8 +106,8 @@ def _add_executor_options(p: argparse.ArgumentParser) -> None:
         "--split",
         action="store_true",
         help="with --executor dask: cut calls that would hold up the sweep into parts across "
-        "workers (faster on many workers; members then equal the local run's to float32 "
-        "rounding, ~1e-7, instead of bit for bit)",
+        "workers (faster on many workers; members then differ from the local run's by float32 "
+        "rounding, which long training can grow to a test point, instead of bit for bit)",
     )
 
 
