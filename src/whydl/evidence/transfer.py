@@ -321,11 +321,10 @@ class TransferClaim(Claim):
                 for call, keys in _k_calls(domain, pretrained[domain.name][0], k, seeds, p):
                     calls.append(call)
                     owners.append(((domain.name, k), keys))
-        fits = ctx.fit_many(calls)
-        by_k = {}  # (domain, k) -> {(method, n_copied): accuracy per seed}
-        for where in dict.fromkeys(w for w, _ in owners):
-            pairs = [(f, keys) for f, (w, keys) in zip(fits, owners) if w == where]
-            by_k[where] = _accuracies(pairs)
+        pairs: dict = {}  # (domain, k) -> [(fit, keys)]
+        for (where, keys), fit in zip(owners, ctx.fit_many(calls)):
+            pairs.setdefault(where, []).append((fit, keys))
+        by_k = {where: _accuracies(p) for where, p in pairs.items()}  # {(method, n): accuracy}
         for domain in all_domains:
             _states, source_acc, zero_shot = pretrained[domain.name]
             s = summarize(source_acc)
