@@ -182,31 +182,36 @@ def test_a_job_that_fails_twice_is_named_and_the_rest_of_the_sweep_is_stored(exe
     assert store.count_members() == 6  # both good jobs finished and were stored
 
 
+def _pid_if_executing(dask_worker):
+    return os.getpid() if dask_worker.state.executing else None
+
+
 def test_a_killed_worker_is_survived_and_every_member_is_stored_exactly_once(executor, data):
     store = Store(":memory:")
-    # long enough (a few seconds each) that a worker is surely busy when it is killed
-    calls = calls_for(data, epochs=150, widths=(16, 17, 18, 19))
+    # long enough (seconds each) that the poll below sees a job running
+    calls = calls_for(data, epochs=300, widths=(16, 17, 18, 19))
     retried_before = len(executor.retried)
     client = executor.client
+    killed = []
 
-    def kill_a_busy_worker():
-        deadline = time.monotonic() + 60
+    def kill_a_worker_mid_job():
+        deadline = time.monotonic() + 120
         while time.monotonic() < deadline:
-            busy = [w for w, keys in client.processing().items() if keys]
-            if busy:
-                time.sleep(1.0)  # let it get into the job
-                pid = client.run(os.getpid, workers=[busy[0]])[busy[0]]
-                os.kill(pid, signal.SIGKILL)
+            pids = [pid for pid in client.run(_pid_if_executing).values() if pid]
+            if pids:  # that worker is inside a job right now
+                os.kill(pids[0], signal.SIGKILL)
+                killed.append(pids[0])
                 return
-            time.sleep(0.05)
+            time.sleep(0.02)
 
-    killer = threading.Thread(target=kill_a_busy_worker)
+    killer = threading.Thread(target=kill_a_worker_mid_job)
     killer.start()
     ctx = CachedContext(store, executor=executor)
     fits = ctx.fit_many(calls)
     killer.join()
-    assert len(executor.retried) > retried_before  # the killed job ran again
-    assert len(fits) == 4 and all(f.history.n_epochs == 150 for f in fits)
+    assert killed  # a worker died inside a job
+    assert len(executor.retried) > retried_before  # and that job ran again
+    assert len(fits) == 4 and all(f.history.n_epochs == 300 for f in fits)
     rows = store._conn.execute("SELECT key, seed, COUNT(*) FROM members GROUP BY key, seed")
     counts = [r[2] for r in rows]
     assert len(counts) == 12 and set(counts) == {1}
