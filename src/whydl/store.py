@@ -462,9 +462,14 @@ class _Plan:
     hi: int
 
     @property
+    def n(self) -> int:
+        """Members in the span."""
+        return self.hi - self.lo + 1
+
+    @property
     def span(self):
         train = self.call.train
-        return dataclasses.replace(train, seed=train.seeds[self.lo], n_seeds=self.hi - self.lo + 1)
+        return dataclasses.replace(train, seed=train.seeds[self.lo], n_seeds=self.n)
 
     @property
     def hooks(self) -> dict:
@@ -581,7 +586,7 @@ class CachedContext(Context):
             fresh, plan.specs[plan.lo : plan.hi + 1], self.claim, call.tag, call.dataset.name
         )
         self._store_rows(plan, rows)
-        if plan.hi - plan.lo + 1 == call.train.n_seeds:
+        if plan.n == call.train.n_seeds:
             return fresh  # trained them all: the engine's own Fit
         return self._assemble(plan, rows)
 
@@ -607,15 +612,15 @@ class CachedContext(Context):
         from whydl.executor import Diverged, Job, SweepFailed, split_spans
 
         order = sorted(plans)
-        costs = [(plans[i].hi - plans[i].lo + 1, _member_cost(plans[i])) for i in order]
+        costs = [(plans[i].n, _member_cost(plans[i])) for i in order]
         jobs, owner = [], []  # owner[k]: (call index, first member, last member) of job k
         workers = self.executor.workers if getattr(self.executor, "split", False) else 1
         for i, parts in zip(order, split_spans(costs, workers)):
             plan = plans[i]
             self.n_fits += 1
-            self.n_members += plan.hi - plan.lo + 1
+            self.n_members += plan.n
             self.log(
-                f"sending {plan.call.name}: {plan.hi - plan.lo + 1} member(s)"
+                f"sending {plan.call.name}: {plan.n} member(s)"
                 + (f" in {len(parts)} parts" if len(parts) > 1 else "")
             )
             for a, b in parts:

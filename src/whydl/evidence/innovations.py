@@ -345,11 +345,7 @@ def _test_scores(fit, dataset) -> tuple[np.ndarray, np.ndarray]:
 
 def _try_fit(ctx, dataset, model, train, tag, **hooks):
     """ctx.fit, or None when every member diverged (a learning rate too high to train)."""
-    try:
-        return ctx.fit(dataset, model, train, tag=tag, **hooks)
-    except DivergedError:
-        ctx.log(f"{tag}: every member diverged")
-        return None
+    return _try_fit_many(ctx, {0: TrainCall(dataset, model, train, tag, hooks)})[0]
 
 
 def _try_fit_many(ctx, calls: dict) -> dict:
