@@ -11,6 +11,7 @@ True
 from __future__ import annotations
 
 import csv
+import dataclasses
 import json
 import os
 import shutil
@@ -24,9 +25,10 @@ from whydl.config import DataConfig, ModelConfig, RunConfig, TrainConfig
 from whydl.data import Dataset, load_csv, load_dataset
 from whydl.engine import fit as engine_fit
 from whydl.engine import tasks
+from whydl.engine.diagnosis import at_chance, chance_level, diverged_summary, likely_cause
 from whydl.environment import environment
 from whydl.errors import WhydlError
-from whydl.stats import format_summary, summarize
+from whydl.stats import format_number, format_summary, summarize
 
 
 def load_data(config: DataConfig) -> Dataset:
@@ -100,8 +102,38 @@ class TrainResult:
         """One line for humans: the test metric with its CI over seeds."""
         name = self.metrics_["metric"]
         s = self.metrics_[f"test_{name}_summary"]
-        label = "test accuracy" if name == "accuracy" else "test R²"
-        return f"{label}: {format_summary(s)}"
+        return f"{_label(name)}: {format_summary(s)}"
+
+    def warnings(self) -> list[str]:
+        """What went wrong, one line each: diverged members, and a run that ended at chance
+        level, with the likely cause. Empty for a healthy run."""
+        m, f, train = self.metrics_, self.fit_, self.config.train
+        out = [diverged_summary(f.diverged, len(f.seeds))] if f.diverged else []
+        name = m["metric"]
+        chance = chance_level(self.dataset.y_test, f.task)
+        scores = [v for v in m[f"test_{name}_per_seed"] if v is not None]
+        stuck = [v for v in scores if at_chance(v, chance, f.task)]
+        if not stuck:
+            return out
+        cause = likely_cause(self.config.model, train, len(self.dataset.X_train))
+        constant = (
+            "predicting the mean"
+            if f.task == "regression"
+            else "always predicting the most frequent class"
+        )
+        if len(stuck) == len(scores):
+            out.append(
+                f"the {_label(name)} {format_number(m[f'test_{name}'])} is at chance level "
+                f"({format_number(chance)}, what {constant} scores): the network learned "
+                f"nothing. Likely cause: {cause}."
+            )
+        else:
+            out.append(
+                f"{len(stuck)} of {len(scores)} members ended at chance level "
+                f"({_label(name)} <= {format_number(chance)}, what {constant} scores). "
+                f"Likely cause: {cause}."
+            )
+        return out
 
     # -- using members ---------------------------------------------------------------------
     def member(self, i: int = 0) -> torch.nn.Module:
@@ -148,12 +180,14 @@ class TrainResult:
         n = len(self.seeds) - len(self.fit_.diverged)
         name = self.metrics_["metric"]
         s = self.metrics_[f"test_{name}_summary"]
-        label = "test accuracy" if name == "accuracy" else "test R²"
+        num = lambda v: format_number(v, 3)  # noqa: E731
         if n > 1:
-            value = f"{s['mean']:.3f} (95% CI {s['ci_low']:.3f}–{s['ci_high']:.3f}, {n} seeds)"
+            value = (
+                f"{num(s['mean'])} (95% CI {num(s['ci_low'])} to {num(s['ci_high'])}, {n} seeds)"
+            )
         else:
-            value = f"{s['mean']:.3f}"
-        return f"{self.dataset.name}: {label} {value}"
+            value = num(s["mean"])
+        return f"{self.dataset.name}: {_label(name)} {value}"
 
     def plot(self):
         """The result figure (matplotlib Figure): learned function and loss curves."""
@@ -197,10 +231,10 @@ class TrainResult:
 
             plt.close(fig)
             _write_json(tmp / "metrics.json", self.metrics_)
-            _write_json(tmp / "config.json", self.config.to_dict())
+            _write_json(tmp / "config.json", self.used_config())
             _write_json(tmp / "environment.json", environment(self.fit_.device))
             with open(tmp / "history.csv", "w", newline="") as fh:
-                rows = list(self.history_.rows())
+                rows = list(self.history_.rows("val" if self.fit_.held_out != "test" else "test"))
                 writer = csv.DictWriter(fh, fieldnames=list(rows[0]) if rows else ["seed"])
                 writer.writeheader()
                 writer.writerows(rows)
@@ -212,9 +246,21 @@ class TrainResult:
             ]
             for name in names:
                 os.replace(tmp / name, out / name)
+            self.saved_files_ = names
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
         return out
+
+    def used_config(self) -> dict:
+        """The config as this run used it (what config.json holds): options it ignored are
+        None, and the inferred task and the resolved device are filled in."""
+        d = self.config.used()
+        d["train"]["task"], d["train"]["device"] = self.fit_.task, self.fit_.device
+        return d
+
+
+def _label(metric: str) -> str:
+    return "test accuracy" if metric == "accuracy" else "test R²"
 
 
 def _write_json(path: Path, obj) -> None:
@@ -238,27 +284,27 @@ def train(
     data="moons",
     *,
     target: str | None = None,
-    n_samples: int = 1000,
+    n_samples: int | None = None,
     noise: float | None = None,
     data_seed: int = 42,
     test_size: float = 0.3,
     n_classes: int | None = None,
     architecture: str = "mlp",
-    hidden=(10, 10),
-    activation: str = "relu",
-    dropout: float = 0.0,
-    batch_norm: bool = False,
-    residual: bool = False,
+    hidden=None,
+    activation: str | None = None,
+    dropout: float | None = None,
+    batch_norm: bool | None = None,
+    residual: bool | None = None,
     init: str = "default",
     task: str | None = None,
     optimizer: str = "adam",
     lr: float = 0.01,
-    momentum: float = 0.9,
+    momentum: float | None = None,
     weight_decay: float = 0.0,
     batch_size: int = 32,
     epochs: int = 100,
     early_stopping: bool = False,
-    patience: int = 10,
+    patience: int | None = None,
     seed: int = 0,
     seeds: int = 1,
     device: str = "cpu",
@@ -267,7 +313,10 @@ def train(
     """Train `seeds` members at once and return a `TrainResult`.
 
     `data` is a dataset name ("moons", "spiral", "digits", ...), a path to a CSV file (with
-    `target=`), or a `Dataset`. The defaults are the article's experiment.
+    `target=`), or a `Dataset`. The defaults are the article's experiment. An option left
+    at None takes its default where it applies (n_samples 1000, momentum 0.9, patience 10,
+    hidden (10, 10), ...); one given where it does not apply (noise on digits, momentum
+    with Adam) raises a `WhydlError`.
 
     Example
     -------
@@ -275,37 +324,31 @@ def train(
     >>> r.member(0)(torch.zeros(1, 2)).shape
     torch.Size([1, 1])
     """
+    given = {k: v for k, v in locals().items() if v is not None and k not in ("data", "progress")}
     dataset = data if isinstance(data, Dataset) else None
     is_csv = isinstance(data, str | os.PathLike) and str(data).lower().endswith(".csv")
-    data_config = DataConfig(
-        dataset=dataset.name if dataset is not None else ("csv" if is_csv else str(data)),
-        n_samples=n_samples,
-        noise=noise,
-        data_seed=data_seed,
-        test_size=test_size,
-        n_classes=n_classes,
-        csv=str(data) if is_csv else None,
-        target=target,
-    )
-    config = RunConfig(
-        data=data_config,
-        model=ModelConfig(
-            architecture, tuple(hidden), activation, dropout, batch_norm, residual, init
-        ),
-        train=TrainConfig(
-            task,
-            optimizer,
-            lr,
-            momentum,
-            weight_decay,
-            batch_size,
-            epochs,
-            early_stopping,
-            patience,
-            0.1,
-            seed,
-            seeds,
-            device,
-        ),
+    sections = {
+        "data": {
+            "dataset": dataset.name if dataset is not None else ("csv" if is_csv else str(data)),
+            "csv": str(data) if is_csv else None,
+        },
+        "model": {},
+        "train": {"n_seeds": seeds},
+    }
+    owner = {
+        **dict.fromkeys(_field_names(DataConfig), "data"),
+        **dict.fromkeys(_field_names(ModelConfig), "model"),
+        **dict.fromkeys(_field_names(TrainConfig), "train"),
+    }
+    for key, value in given.items():
+        if key in owner:
+            sections[owner[key]][key] = tuple(value) if key == "hidden" else value
+    config = RunConfig().replace(**sections)
+    config.check_used(
+        {f"{owner[k]}.{k}" for k in given if k in owner}, name_of=lambda k: k.split(".")[1]
     )
     return run(config, dataset, progress)
+
+
+def _field_names(klass) -> tuple[str, ...]:
+    return tuple(f.name for f in dataclasses.fields(klass))

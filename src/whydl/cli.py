@@ -7,10 +7,30 @@ stays fast. `main(argv)` returns the exit code: 0 ok, 2 bad input or diverged tr
 from __future__ import annotations
 
 import argparse
+import contextlib
+import re
+import shlex
 import sys
 import time
+from dataclasses import fields
+
+from whydl.config import (
+    ACTIVATION_NAMES,
+    ARCHITECTURES,
+    DEVICE_NAMES,
+    INIT_NAMES,
+    OPTIMIZER_NAMES,
+    TASK_NAMES,
+    DataConfig,
+    ModelConfig,
+    TrainConfig,
+)
+from whydl.data import DATASETS
+from whydl.errors import did_you_mean
+from whydl.paths import check_output_dir, check_output_file
 
 EXIT_USAGE = 2
+_CONFIGS = {"data": DataConfig, "model": ModelConfig, "train": TrainConfig}
 
 
 class UsageError(Exception):
@@ -20,8 +40,24 @@ class UsageError(Exception):
 class Parser(argparse.ArgumentParser):
     """argparse, but a usage error is one line with a hint, raised rather than printed."""
 
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("formatter_class", argparse.RawDescriptionHelpFormatter)
+        super().__init__(*args, **kwargs)
+
     def error(self, message):
-        raise UsageError(f"{self.prog}: {message}. Run '{self.prog} --help' for the options.")
+        wrong = re.search(r"invalid choice: '([^']*)' \(choose from (.*)\)", message)
+        hint = ""
+        if wrong:  # argparse lists the choices; add the near miss
+            hint = did_you_mean(wrong.group(1), re.findall(r"'([^']*)'", wrong.group(2)))
+        raise UsageError(f"{self.prog}: {message}.{hint} Run '{self.prog} --help' for the options.")
+
+
+def _default(section: str, name: str) -> str:
+    """'(default X)' from the config dataclass, so help and behaviour cannot disagree."""
+    value = next(f.default for f in fields(_CONFIGS[section]) if f.name == name)
+    if isinstance(value, tuple):
+        value = ",".join(map(str, value))
+    return f"(default {value})"
 
 
 def _int_list(text: str) -> tuple[int, ...]:
@@ -34,57 +70,145 @@ def _int_list(text: str) -> tuple[int, ...]:
     return widths
 
 
+def _port(text: str) -> int:
+    try:
+        port = int(text)
+    except ValueError:
+        port = -1
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(
+            f"expected a port number 0..65535 (0 = any free port), got {text!r}"
+        )
+    return port
+
+
 def _add_run_options(p: argparse.ArgumentParser) -> None:
     """Flags shared by `train` (all) and `demo` (seeds, device, out)."""
     d = p.add_argument_group("data")
+    # validated by `load_dataset` (with a did-you-mean), so its message is the API's too
     d.add_argument(
         "--dataset",
-        help="moons, circles, xor, gaussians, spiral, checkerboard, "
-        "sine, plane, teacher, digits, breast_cancer, wine, iris (default moons)",
+        metavar="NAME",
+        help=f"a generated or bundled dataset: {', '.join(DATASETS)} "
+        + _default("data", "dataset"),
     )
     d.add_argument("--data", metavar="FILE.csv", help="your own CSV file (use with --target)")
     d.add_argument("--target", metavar="COLUMN", help="the CSV column to predict")
-    d.add_argument("--n", "--n-samples", dest="n_samples", type=int, help="number of points")
-    d.add_argument("--noise", type=float, help="noise level of a generated dataset")
-    d.add_argument("--data-seed", type=int, help="seed of data generation and split (42)")
-    d.add_argument("--test-size", type=float, help="fraction held out for testing (0.3)")
-    d.add_argument("--n-classes", type=int, help="classes of gaussians / arms of spiral")
+    d.add_argument(
+        "--n",
+        "--n-samples",
+        dest="n_samples",
+        type=int,
+        metavar="N",
+        help="points of a generated dataset " + _default("data", "n_samples"),
+    )
+    d.add_argument(
+        "--noise", type=float, help="noise level of a generated dataset (default 0.1; teacher 0)"
+    )
+    d.add_argument(
+        "--data-seed",
+        type=int,
+        metavar="SEED",
+        help="seed of data generation and split " + _default("data", "data_seed"),
+    )
+    d.add_argument(
+        "--test-size",
+        type=float,
+        metavar="FRACTION",
+        help="fraction held out for testing " + _default("data", "test_size"),
+    )
+    d.add_argument(
+        "--n-classes",
+        type=int,
+        metavar="K",
+        help="classes of gaussians / arms of spiral (default 3 / 2)",
+    )
     m = p.add_argument_group("model")
-    m.add_argument("--architecture", choices=["mlp", "cnn"])
-    m.add_argument("--hidden", type=_int_list, help="hidden layer widths, e.g. 10,10")
-    m.add_argument("--activation", choices=["relu", "tanh", "sigmoid", "gelu", "linear"])
-    m.add_argument("--dropout", type=float, help="dropout probability (0)")
-    m.add_argument("--batch-norm", action="store_true", default=None)
-    m.add_argument("--residual", action="store_true", default=None)
-    m.add_argument("--init", choices=["default", "xavier", "he", "small"])
+    m.add_argument(
+        "--architecture",
+        choices=ARCHITECTURES,
+        help="an MLP, or the small CNN for 8x8 images " + _default("model", "architecture"),
+    )
+    m.add_argument(
+        "--hidden",
+        type=_int_list,
+        metavar="W1,W2,...",
+        help="hidden layer widths " + _default("model", "hidden"),
+    )
+    m.add_argument("--activation", choices=ACTIVATION_NAMES, help=_default("model", "activation"))
+    m.add_argument(
+        "--dropout",
+        type=float,
+        metavar="P",
+        help="dropout probability " + _default("model", "dropout"),
+    )
+    m.add_argument(
+        "--batch-norm",
+        action="store_true",
+        default=None,
+        help="batch norm after each hidden layer (default off)",
+    )
+    m.add_argument(
+        "--residual",
+        action="store_true",
+        default=None,
+        help="skip connections between equal-width layers (default off)",
+    )
+    m.add_argument("--init", choices=INIT_NAMES, help=_default("model", "init"))
     t = p.add_argument_group("training")
     t.add_argument(
         "--task",
-        choices=["binary", "multiclass", "regression"],
-        help="override the task inferred from the data",
+        choices=TASK_NAMES,
+        help="override the task inferred from the data (default inferred)",
+    )
+    t.add_argument("--optimizer", choices=OPTIMIZER_NAMES, help=_default("train", "optimizer"))
+    t.add_argument("--lr", type=float, help="learning rate " + _default("train", "lr"))
+    t.add_argument(
+        "--momentum",
+        type=float,
+        help="for optimizer momentum/nesterov only " + _default("train", "momentum"),
     )
     t.add_argument(
-        "--optimizer", choices=["sgd", "momentum", "nesterov", "rmsprop", "adam", "adamw"]
+        "--weight-decay",
+        type=float,
+        metavar="L2",
+        help="L2 penalty; decoupled for adamw " + _default("train", "weight_decay"),
     )
-    t.add_argument("--lr", type=float, help="learning rate (0.01)")
-    t.add_argument("--momentum", type=float, help="momentum for momentum/nesterov (0.9)")
-    t.add_argument("--weight-decay", type=float, help="L2 penalty; decoupled for adamw (0)")
-    t.add_argument("--batch-size", type=int, help="minibatch size, 0 = full batch (32)")
-    t.add_argument("--epochs", type=int, help="passes over the training data (100)")
+    t.add_argument(
+        "--batch-size",
+        type=int,
+        metavar="N",
+        help="minibatch size, 0 = full batch " + _default("train", "batch_size"),
+    )
+    t.add_argument(
+        "--epochs", type=int, help="passes over the training data " + _default("train", "epochs")
+    )
     t.add_argument(
         "--early-stopping",
         action="store_true",
         default=None,
-        help="stop on validation loss (10%% of the training split held out)",
+        help="stop on validation loss (10%% of the training split held out; default off)",
     )
-    t.add_argument("--patience", type=int, help="epochs without improvement (10)")
+    t.add_argument(
+        "--patience",
+        type=int,
+        help="with --early-stopping: epochs without improvement " + _default("train", "patience"),
+    )
     _add_common(p)
 
 
 def _add_common(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--seeds", type=int, dest="n_seeds", help="members trained at once (1)")
-    p.add_argument("--seed", type=int, help="seed of the first member (0)")
-    p.add_argument("--device", choices=["auto", "cpu", "cuda"], help="where to train (cpu)")
+    p.add_argument(
+        "--seeds",
+        type=int,
+        dest="n_seeds",
+        metavar="N",
+        help="members trained at once " + _default("train", "n_seeds"),
+    )
+    p.add_argument("--seed", type=int, help="seed of the first member " + _default("train", "seed"))
+    p.add_argument(
+        "--device", choices=DEVICE_NAMES, help="where to train " + _default("train", "device")
+    )
     p.add_argument("--out", metavar="DIR", help="output directory")
 
 
@@ -262,56 +386,76 @@ _FIELDS = {
 }
 
 
-def config_from_args(args, base=None):
-    """Flags override the config file, which overrides the defaults."""
+def _flag(field: str) -> str:
+    """The flag a config field is set by: ("data", "csv") -> --data."""
+    name = next(f for f, (_, key) in _FIELDS.items() if key == field)
+    return {"n_samples": "--n", "n_seeds": "--seeds", "data": "--data"}.get(
+        name, "--" + name.replace("_", "-")
+    )
+
+
+def config_from_args(args, base=None, file_keys=frozenset(), source: str = ""):
+    """Flags override the config file, which overrides the defaults. An option the run would
+    ignore (noise on digits, momentum with Adam) is refused, whichever of the two set it."""
     from whydl.config import RunConfig
 
     config = base if base is not None else RunConfig()
     changes: dict[str, dict] = {"data": {}, "model": {}, "train": {}}
+    flags = set()
     for flag, (section, field) in _FIELDS.items():
         value = getattr(args, flag, None)
         if value is not None:
             changes[section][field] = value
+            flags.add(f"{section}.{field}")
     if getattr(args, "data", None) and getattr(args, "dataset", None):
         raise UsageError("whydl train: use either --dataset NAME or --data FILE.csv, not both.")
     if getattr(args, "data", None):
         changes["data"]["dataset"] = "csv"
+    elif getattr(args, "dataset", None):
+        changes["data"]["csv"] = changes["data"]["target"] = None  # a flag beats the file's CSV
     if getattr(args, "target", None) and not getattr(args, "data", None) and not config.data.csv:
         raise UsageError("whydl train: --target needs --data FILE.csv (your own CSV file).")
-    return config.replace(**changes)
+    config = config.replace(**changes)
+
+    def name_of(key: str) -> str:
+        section, field = key.split(".")
+        return _flag(field) if key in flags else f"{source}: [{section}] {field}"
+
+    config.check_used(flags | set(file_keys), name_of)
+    return config
 
 
 def _train_and_save(config, out, figure_name: str) -> int:
     from whydl.api import run
 
     result = run(config)
-    for message in result.metrics["diverged"].values():
+    for message in result.warnings():
         print(f"warning: {message}", file=sys.stderr)
-    result.save(out, figure_name=figure_name)
+    saved = result.save(out, figure_name=figure_name)
     m = result.metrics
     print(result.summary())
     print(f"trained {m['n_members']} member(s) in {m['train_seconds']:.2f} s on {m['device']}")
-    print(
-        f"wrote {out}/{figure_name}.png, {figure_name}.svg, metrics.json, config.json, "
-        "history.csv, environment.json"
-    )
+    print(f"wrote {saved}/: {', '.join(result.saved_files_)}")
     return 0
 
 
 def cmd_demo(args) -> int:
-    from whydl.config import DataConfig, RunConfig
+    from whydl.config import article_config
 
-    config = RunConfig(data=DataConfig(dataset="moons", n_samples=1000, noise=0.1))
-    config = config_from_args(args, config)
-    return _train_and_save(config, args.out or "runs/demo", "demo")
+    out = check_output_dir(args.out or "runs/demo")
+    return _train_and_save(config_from_args(args, article_config()), out, "demo")
 
 
 def cmd_train(args) -> int:
-    from whydl.config import RunConfig
+    from whydl.config import RunConfig, given_keys, read_toml
 
-    base = RunConfig.from_toml(args.config) if args.config else None
-    config = config_from_args(args, base)
-    return _train_and_save(config, args.out or "runs/train", "result")
+    out = check_output_dir(args.out or "runs/train")
+    base, keys = None, set()
+    if args.config:
+        table = read_toml(args.config)
+        base, keys = RunConfig.from_dict(table, source=args.config), given_keys(table)
+    config = config_from_args(args, base, keys, args.config or "")
+    return _train_and_save(config, out, "result")
 
 
 def cmd_claims(args) -> int:
@@ -330,10 +474,11 @@ def cmd_claim(args) -> int:
 
     claim = get_claim(args.name)
     claim.params(args.preset, args.n_seeds)  # bad --seeds fail before a cluster starts
-    out = args.out or f"runs/claims/{args.name}"
+    out = check_output_dir(args.out or f"runs/claims/{args.name}")
     store = args.store or (f"{args.out}/whydl.db" if args.out else "runs/whydl.db")
-    print(f"claim {args.name} ({args.preset} preset): {claim.hypothesis}")
-    with _open_executor(args, "whydl claim") as executor, Store(store) as db:
+    check_output_file(store, "--store")
+    with _open_executor(args) as executor, Store(store) as db:
+        print(f"claim {args.name} ({args.preset} preset): {claim.hypothesis}", flush=True)
         ctx = CachedContext(db, claim=args.name, verbose=True, executor=executor)
         try:
             result = claim.run(args.preset, args.n_seeds, ctx)
@@ -344,8 +489,8 @@ def cmd_claim(args) -> int:
         record = claim_record(result, claim, ctx.n_members, ctx.n_cached, saved)
         n_seeds = result.params.get("n_seeds", result.verdict.seeds)
         db.put_result(args.name, args.preset, n_seeds, record)
-    print(result.summary())
-    print(f"wrote {out}/verdict.json, results.csv, results.json and figures")
+    print(result.summary(hypothesis=False))
+    print(f"wrote {saved}/: {', '.join(result.saved_files_)}")
     print(f"store {store}: {ctx.n_members} member(s) trained, {ctx.n_cached} reused")
     return 0
 
@@ -356,10 +501,14 @@ def cmd_report(args) -> int:
     store = args.store or f"{args.out}/whydl.db"
     if args.no_train and (args.executor != "local" or args.split):
         raise UsageError(
-            "whydl report: --no-train trains nothing, so it takes no --executor or --split."
+            "whydl report: --no-train trains nothing, so it takes no --executor or --split. "
+            f"Run '{_without(args.command_line, '--executor', '--scheduler', '--split')}'."
         )
+    check_output_dir(args.out)
+    if not args.no_train:
+        check_output_file(store, "--store")
     try:
-        with _open_executor(args, "whydl report") as executor:
+        with _open_executor(args) as executor:
             path, failed = build_report(
                 args.preset,
                 args.n_seeds,
@@ -379,13 +528,29 @@ def cmd_report(args) -> int:
     return 0
 
 
+def _without(command_line: str, *flags: str) -> str:
+    """The user's command line without `flags` (and the value each takes, if any)."""
+    words, kept, skip = shlex.split(command_line), [], False
+    for word in words:
+        if skip:
+            skip = False
+            continue
+        name = word.split("=")[0]
+        if name in flags:
+            skip = "=" not in word and name != "--split"
+            continue
+        kept.append(word)
+    return shlex.join(kept)
+
+
 class _open_executor:
     """The executor that --executor/--scheduler name (None: local), closed on the way out."""
 
-    def __init__(self, args, command: str):
+    def __init__(self, args):
         from whydl.executor import check_options
 
-        check_options(args.executor, args.scheduler, command, args.split)  # before any run
+        # before any run; a hint repeats the user's own command line with the fix
+        check_options(args.executor, args.scheduler, args.command_line, args.split)
         self.args = args
 
     def __enter__(self):
@@ -418,6 +583,9 @@ def cmd_runs(args) -> int:
             raise UsageError("whydl runs export: --experiment needs --mlflow [URI].")
         if args.mlflow is not None:
             return _export_mlflow(args)
+    output = None
+    if args.runs_command == "export" and args.output:
+        output = check_output_file(args.output, "--output")
     with Store(args.store, create=False) as db:
         if args.runs_command == "ls":
             print(_runs_table(db.runs()))
@@ -425,14 +593,22 @@ def cmd_runs(args) -> int:
             print(_run_details(db, db.resolve_run(args.id)))
         else:
             text = _export(db.members(), args.format or "csv")
-            if args.output:
-                from pathlib import Path
-
-                Path(args.output).write_text(text)
-                print(f"wrote {args.output}", file=sys.stderr)
+            if output is not None:
+                _write_atomically(output, text)
+                print(f"wrote {output}", file=sys.stderr)
             else:
                 sys.stdout.write(text)
     return 0
+
+
+def _write_atomically(path, text: str) -> None:
+    """Write `text` to `path` (making its folders) so a reader never sees half a file."""
+    import os
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
 
 
 def _export_mlflow(args) -> int:
@@ -455,7 +631,9 @@ def _export_mlflow(args) -> int:
 def _runs_table(runs) -> str:
     if not runs:
         return "the store holds no runs yet"
-    lines = [f"{'RUN':12s}  {'CREATED':19s}  {'CLAIM':12s}  {'TAG':24s}  {'MODEL':14s}  SEEDS  VAL"]
+    lines = [
+        f"{'RUN':12s}  {'CREATED':19s}  {'CLAIM':12s}  {'TAG':24s}  {'MODEL':14s}  SEEDS  HELD-OUT"
+    ]
     for r in runs:
         model = r["config"]["model"]
         arch = "cnn" if model["architecture"] == "cnn" else "-".join(map(str, model["hidden"]))
@@ -465,7 +643,10 @@ def _runs_table(runs) -> str:
             f"{r['run']:12s}  {r['created']:19s}  {r['claim'] or '-':12s}  {tag[:24]:24s}  "
             f"{arch[:14]:14s}  {len(r['seeds']):5d}  {value}"
         )
-    lines.append(f"{len(runs)} run(s); VAL: the last epoch's validation metric, mean over seeds")
+    lines.append(
+        f"{len(runs)} run(s); HELD-OUT: the last epoch's metric on the held-out split (the test "
+        "split; a validation split with early stopping), mean over seeds"
+    )
     return "\n".join(lines)
 
 
@@ -526,7 +707,7 @@ def _add_serve_parser(sub) -> None:
         "pip install 'whydl[web]').",
     )
     p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
-    p.add_argument("--port", type=int, default=8000, help="port (default 8000; 0 = any free)")
+    p.add_argument("--port", type=_port, default=8000, help="port (default 8000; 0 = any free)")
     p.add_argument("--open", action="store_true", help="open the page in a web browser")
 
 
@@ -543,7 +724,9 @@ def cmd_serve(args) -> int:
         return EXIT_USAGE
     from whydl.web.app import serve
 
-    serve(args.host, args.port, open_browser=args.open)
+    with contextlib.suppress(KeyboardInterrupt):  # Ctrl+C is how a server stops: no error
+        serve(args.host, args.port, open_browser=args.open)
+    print("whydl playground stopped", flush=True)
     return 0
 
 
@@ -561,9 +744,12 @@ COMMANDS = {
 
 def main(argv=None) -> int:
     started = time.perf_counter()
+    argv = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser()
+    args = None
     try:
         args = parser.parse_args(argv)
+        args.command_line = shlex.join(["whydl", *argv])  # hints repeat it with their fix
         if args.version:
             from whydl import __version__
 
@@ -580,18 +766,39 @@ def main(argv=None) -> int:
         print("interrupted: nothing was written for the unfinished run.", file=sys.stderr)
         return 130
     except Exception as e:  # user errors become one clean line; real bugs keep their traceback
-        from whydl.errors import DivergedError, WhydlError
-
-        if isinstance(e, WhydlError | DivergedError):
-            print(f"whydl {args.command}: error: {e}", file=sys.stderr)
-            return EXIT_USAGE
-        if type(e).__name__ == "SweepFailed":  # jobs failed twice; the rest is stored
-            print(f"whydl {args.command}: error: {e}", file=sys.stderr)
-            return 1
-        raise
+        message = _user_error(e)
+        if message is None:
+            raise
+        command = getattr(args, "command", None) or ""
+        print(f"whydl {command}: error: {message}".replace("  ", " "), file=sys.stderr)
+        return 1 if type(e).__name__ == "SweepFailed" else EXIT_USAGE
     if getattr(args, "command", None):
+        sys.stdout.flush()  # every line of the command's own output before the timing line
         print(f"done in {time.perf_counter() - started:.1f} s", file=sys.stderr)
     return code
+
+
+def _user_error(e: Exception) -> str | None:
+    """The one-line message for an error that is the user's input or machine, not a bug:
+    bad input, diverged training, a failed sweep job (exit 1), and every OS, SQLite,
+    socket and out-of-memory error. None for anything else, which keeps its traceback."""
+    import sqlite3
+
+    from whydl.errors import DivergedError, WhydlError
+
+    if isinstance(e, WhydlError | DivergedError) or type(e).__name__ == "SweepFailed":
+        return str(e)
+    if isinstance(e, OSError):
+        where = f" ({e.filename})" if e.filename else ""
+        return f"{e.strerror or e}{where}. Check the path, its permissions and free disk space."
+    if isinstance(e, sqlite3.Error):
+        return f"the results store failed: {e}. Pass another --store PATH, or free disk space."
+    if isinstance(e, MemoryError) or type(e).__name__ == "OutOfMemoryError":
+        return (
+            f"out of memory ({type(e).__name__}: {e}). Use smaller --hidden widths, fewer "
+            "--seeds or a smaller --batch-size."
+        )
+    return None
 
 
 def entry_point() -> None:

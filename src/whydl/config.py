@@ -13,7 +13,9 @@ import tomllib
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 
-from whydl.errors import WhydlError
+from whydl.data.bundled import BUNDLED
+from whydl.data.synthetic import GENERATORS
+from whydl.errors import WhydlError, did_you_mean
 
 ARCHITECTURES = ("mlp", "cnn")
 ACTIVATION_NAMES = ("relu", "tanh", "sigmoid", "gelu", "linear")
@@ -22,6 +24,11 @@ OPTIMIZER_NAMES = ("sgd", "momentum", "nesterov", "rmsprop", "adam", "adamw")
 TASK_NAMES = ("binary", "multiclass", "regression")
 DEVICE_NAMES = ("auto", "cpu", "cuda")
 MAX_SEEDS = 1000
+MAX_WEIGHT_DECAY = 10.0  # a larger L2 penalty only zeroes the weights (and 1e38 overflows)
+MOMENTUM_OPTIMIZERS = ("momentum", "nesterov")
+N_CLASSES_DATASETS = ("gaussians", "spiral")
+# a config key spelt like its CLI flag (--seeds, --n) means the field the flag sets
+FLAG_SPELLINGS = {"seeds": "n_seeds", "n": "n_samples", "data": "csv"}
 
 
 def _check(ok: bool, message: str) -> None:
@@ -53,6 +60,46 @@ def _check_type(where: str, value, annotation: str) -> None:
     names = {"tuple[int, ...]": "a list of integers, e.g. [10, 10]", "str": "a string"}
     expected = names.get(base, f"a value of type {base}")
     _check(ok, f"{where} = {value!r}: expected {expected}. Fix the value in the config file.")
+
+
+def article_config() -> RunConfig:
+    """The article's experiment, defined once: sklearn's two moons (1,000 points, noise 0.1,
+    seed 42, 70/30 split), a 2-10-10-1 ReLU network, Adam at lr 0.01, binary cross-entropy,
+    100 epochs at batch 32. Every default of the configs is the article's value.
+
+    Example
+    -------
+    >>> article_config().model.hidden
+    (10, 10)
+    """
+    return RunConfig(data=DataConfig(dataset="moons", n_samples=1000, noise=0.1))
+
+
+def _type_of(klass, name: str) -> str:
+    return next((str(f.type) for f in fields(klass) if f.name == name), "")
+
+
+def read_toml(path) -> dict:
+    """A config file's tables, or a `WhydlError` saying what is wrong with the file."""
+    path = Path(path)
+    _check(path.is_file(), f"Config file {str(path)!r} not found. Pass an existing .toml file.")
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
+        raise WhydlError(f"{path}: not valid TOML ({e}). Fix the syntax and retry.") from None
+    except OSError as e:
+        raise WhydlError(f"Config file {str(path)!r} cannot be read ({e.strerror}).") from None
+
+
+def given_keys(d: dict) -> set[str]:
+    """The "section.field" keys a config file sets (to refuse those a run would ignore)."""
+    return {
+        f"{section}.{key}"
+        for section, table in d.items()
+        if isinstance(table, dict)
+        for key, value in table.items()
+        if value is not None
+    }
 
 
 @dataclass(frozen=True)
@@ -128,7 +175,10 @@ class TrainConfig:
         _choice("device", self.device, DEVICE_NAMES)
         _check(0 < self.lr <= 100, f"lr={self.lr} must be in (0, 100], e.g. 0.01.")
         _check(0 <= self.momentum < 1, f"momentum={self.momentum} must be in [0, 1), e.g. 0.9.")
-        _check(self.weight_decay >= 0, f"weight_decay={self.weight_decay} must be >= 0.")
+        _check(
+            0 <= self.weight_decay <= MAX_WEIGHT_DECAY,
+            f"weight_decay={self.weight_decay} must be in [0, {MAX_WEIGHT_DECAY:g}], e.g. 1e-4.",
+        )
         _check(self.batch_size >= 0, f"batch_size={self.batch_size} must be >= 1 (0 = full batch).")
         _check(1 <= self.epochs <= 100_000, f"epochs={self.epochs} must be in 1..100000.")
         _check(self.patience >= 1, f"patience={self.patience} must be >= 1, e.g. 10.")
@@ -170,9 +220,10 @@ class RunConfig:
             raise WhydlError(f"{source}: expected a table with [data], [model], [train] sections.")
         parts = {"data": DataConfig, "model": ModelConfig, "train": TrainConfig}
         unknown = set(d) - set(parts)
+        hint = did_you_mean(sorted(unknown)[0], parts) if unknown else ""
         _check(
             not unknown,
-            f"{source}: unknown section(s) {sorted(unknown)}. Expected: data, model, train.",
+            f"{source}: unknown section(s) {sorted(unknown)}.{hint} Expected: data, model, train.",
         )
         built = {}
         for key, klass in parts.items():
@@ -180,11 +231,20 @@ class RunConfig:
             _check(isinstance(section, dict), f"{source}: [{key}] must be a table.")
             valid = {f.name for f in fields(klass)}
             bad = set(section) - valid
+            first = sorted(bad)[0] if bad else ""
+            alias = FLAG_SPELLINGS.get(first)
+            hint = f" Did you mean {alias!r}?" if alias in valid else did_you_mean(first, valid)
             _check(
                 not bad,
-                f"{source}: unknown key(s) {sorted(bad)} in [{key}]. "
+                f"{source}: unknown key(s) {sorted(bad)} in [{key}].{hint} "
                 f"Valid keys: {', '.join(sorted(valid))}.",
             )
+            # None means "not used" in a saved config.json: read it back as the default
+            section = {
+                k: v
+                for k, v in section.items()
+                if not (v is None and "None" not in _type_of(klass, k))
+            }
             for f in fields(klass):
                 if f.name in section:
                     _check_type(f"{source}: [{key}] {f.name}", section[f.name], f.type)
@@ -196,13 +256,67 @@ class RunConfig:
 
     @classmethod
     def from_toml(cls, path) -> RunConfig:
-        path = Path(path)
-        _check(path.is_file(), f"Config file {str(path)!r} not found. Pass an existing .toml file.")
-        try:
-            d = tomllib.loads(path.read_text(encoding="utf-8"))
-        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
-            raise WhydlError(f"{path}: not valid TOML ({e}). Fix the syntax and retry.") from None
-        return cls.from_dict(d, source=str(path))
+        return cls.from_dict(read_toml(path), source=str(path))
+
+    def unused(self) -> dict[str, str]:
+        """The options this run does not use, as {"section.field": why}: noise on a bundled
+        dataset, momentum with Adam, the CNN's MLP options, patience without early stopping.
+
+        Example
+        -------
+        >>> RunConfig(train=TrainConfig(optimizer="adam")).unused()["train.momentum"]
+        "only applies to optimizer 'momentum' or 'nesterov', not 'adam'"
+        """
+        d, m, t = self.data, self.model, self.train
+        why = {}
+        if d.csv is not None or d.dataset in BUNDLED:
+            source = "your CSV file" if d.csv is not None else f"the bundled dataset {d.dataset!r}"
+            for name in ("n_samples", "noise"):
+                why[f"data.{name}"] = f"only applies to generated datasets, not {source}"
+        if d.dataset not in N_CLASSES_DATASETS or d.csv is not None:
+            why["data.n_classes"] = (
+                f"only applies to {' and '.join(N_CLASSES_DATASETS)}, not "
+                f"{'a CSV file' if d.csv is not None else repr(d.dataset)}"
+            )
+        if m.architecture == "cnn":
+            for name in ("hidden", "activation", "dropout", "batch_norm", "residual"):
+                why[f"model.{name}"] = (
+                    "only applies to architecture 'mlp' (the CNN's layers are fixed)"
+                )
+        if t.optimizer not in MOMENTUM_OPTIMIZERS:
+            why["train.momentum"] = (
+                f"only applies to optimizer 'momentum' or 'nesterov', not {t.optimizer!r}"
+            )
+        if not t.early_stopping:
+            for name in ("patience", "validation_fraction"):
+                why[f"train.{name}"] = "only applies with early stopping"
+        return why
+
+    def check_used(self, given, name_of=lambda key: key) -> None:
+        """Refuse options the user gave (`given`: "section.field" keys) that this run would
+        ignore, so nothing is recorded that did not happen. `name_of` spells a key the way
+        the user gave it (a flag, or a config-file key)."""
+        unused = self.unused()
+        ignored = [(name_of(key), unused[key]) for key in sorted(given) if key in unused]
+        if len(ignored) == 1:
+            ((name, why),) = ignored
+            raise WhydlError(f"{name} {why}, so this run would ignore it. Remove {name}.")
+        if ignored:
+            names = ", ".join(name for name, _ in ignored)
+            reasons = "; ".join(f"{name} {why}" for name, why in ignored)
+            raise WhydlError(f"this run would ignore {names}: {reasons}. Remove them.")
+
+    def used(self) -> dict:
+        """`to_dict()` as the run used it, for config.json: options it ignores are None and a
+        generated dataset's default noise is filled in."""
+        d = self.to_dict()
+        for key in self.unused():
+            section, name = key.split(".")
+            d[section][name] = None
+        data = d["data"]
+        if data["noise"] is None and self.data.dataset in GENERATORS and self.data.csv is None:
+            data["noise"] = GENERATORS[self.data.dataset][2]
+        return d
 
     def replace(self, **sections) -> RunConfig:
         """New config with some sections' fields replaced: replace(train={"epochs": 5})."""

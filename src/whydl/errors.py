@@ -11,3 +11,17 @@ class WhydlError(ValueError):
 
 class DivergedError(RuntimeError):
     """Every member of a run diverged (loss became NaN or inf)."""
+
+
+def did_you_mean(value, choices) -> str:
+    """' Did you mean 'moons'?' for a near miss among `choices`, else ''.
+
+    Example
+    -------
+    >>> did_you_mean("moosn", ["moons", "circles"])
+    " Did you mean 'moons'?"
+    """
+    import difflib  # only on the error path
+
+    close = difflib.get_close_matches(str(value), [str(c) for c in choices], n=1, cutoff=0.6)
+    return f" Did you mean {close[0]!r}?" if close else ""

@@ -31,7 +31,7 @@ import re
 import uuid
 from dataclasses import dataclass, field
 
-from whydl.errors import WhydlError
+from whydl.errors import WhydlError, did_you_mean
 
 EXECUTORS = ("local", "dask")
 ATTEMPTS = 2  # a failed job is retried once
@@ -154,20 +154,21 @@ def split_spans(costs: list[tuple[int, float]], n_workers: int) -> list[list[tup
 
 # -- choosing one ----------------------------------------------------------------------------
 def check_options(executor: str, scheduler: str | None, command: str, split=False) -> None:
-    """Validate --executor/--scheduler/--split before anything runs (a clear WhydlError)."""
+    """Validate --executor/--scheduler/--split before anything runs (a clear WhydlError).
+    `command` is the user's command line, so a hint is that line with the fix added."""
     if executor not in EXECUTORS:
         raise WhydlError(
             f"--executor {executor!r} is not valid. Expected one of: {', '.join(EXECUTORS)}."
+            f"{did_you_mean(executor, EXECUTORS)}"
         )
     if scheduler is not None and executor != "dask":
         raise WhydlError(
-            f"--scheduler {scheduler} needs --executor dask. "
-            f"Run '{command} --executor dask --scheduler {scheduler}'."
+            f"--scheduler {scheduler} needs --executor dask. Run '{command} --executor dask'."
         )
     if split and executor != "dask":
         raise WhydlError(
-            f"--split cuts calls across Dask workers, so it needs --executor dask. "
-            f"Run '{command} --executor dask --split'."
+            "--split cuts calls across Dask workers, so it needs --executor dask. "
+            f"Run '{command} --executor dask'."
         )
     if scheduler is not None and not _ADDRESS.match(scheduler):
         raise WhydlError(

@@ -58,13 +58,34 @@ def ci_half_width(values, level: float = 0.95) -> float:
     return (s["ci_high"] - s["ci_low"]) / 2
 
 
+def format_number(value, digits: int = 4) -> str:
+    """`value` with `digits` decimals when that reads well, else in %g notation, so a loss of
+    1e28 prints as '1e+28' and not as 29 digits.
+
+    Example
+    -------
+    >>> format_number(0.98765), format_number(-2.5e27), format_number(float("nan"))
+    ('0.9877', '-2.5e+27', 'nan')
+    """
+    value = float(value)
+    if not math.isfinite(value):
+        return str(value)
+    if value == 0 or 10 ** -(digits - 1) <= abs(value) < 1e5:
+        return f"{value:.{digits}f}"
+    return f"{value:.{digits}g}"
+
+
 def format_summary(s: dict, digits: int = 4) -> str:
-    """'0.9870 ± 0.0031 (95% CI 0.9839–0.9901, sd 0.0080, min 0.97, max 1.00, n=30)'."""
+    """'0.9870 (95% CI 0.9839 to 0.9901, sd 0.0080, min 0.9700, max 1.0000, n=30)'.
+
+    The mean and its CI bounds are shown rather than 'mean ± half-width': a CI clipped to the
+    metric's range (accuracy <= 1) is no longer symmetric, and 'to' reads well before a
+    negative bound, where an en dash would give '–-0.0042'.
+    """
+    num = lambda v: format_number(v, digits)  # noqa: E731
     if s["n"] <= 1:
-        return f"{s['mean']:.{digits}f} (n={s['n']})"
-    half = t_quantile(s["n"] - 1) * s["std"] / math.sqrt(s["n"])
+        return f"{num(s['mean'])} (n={s['n']})"
     return (
-        f"{s['mean']:.{digits}f} ± {half:.{digits}f} (95% CI {s['ci_low']:.{digits}f}–"
-        f"{s['ci_high']:.{digits}f}, sd {s['std']:.{digits}f}, min {s['min']:.{digits}f}, "
-        f"max {s['max']:.{digits}f}, n={s['n']})"
+        f"{num(s['mean'])} (95% CI {num(s['ci_low'])} to {num(s['ci_high'])}, "
+        f"sd {num(s['std'])}, min {num(s['min'])}, max {num(s['max'])}, n={s['n']})"
     )

@@ -38,6 +38,7 @@ import dataclasses
 import hashlib
 import json
 import math
+import shlex
 import sqlite3
 import time
 from pathlib import Path
@@ -46,7 +47,8 @@ from whydl.errors import WhydlError
 from whydl.evidence.frame import Context  # stdlib-only module: `whydl runs` stays torch-free
 
 # Bump when the engine's numbers change for the same config, so old members are not reused.
-CACHE_VERSION = 1
+# 2: a member whose training loss grows 1000-fold over its initial loss counts as diverged.
+CACHE_VERSION = 2
 SCHEMA_VERSION = 1
 DEFAULT_STORE = "runs/whydl.db"
 HISTORY_COLUMNS = ("train_loss", "val_loss", "train_metric", "val_metric")
@@ -263,6 +265,7 @@ def rebuild_fit(dataset, model, train, rows, members=None):
         diverged={s: f["diverged"] for s, f in zip(seeds, finals) if f["diverged"]},
         train_seconds=float(sum(seconds.values())),
         device=str(device),
+        held_out="validation" if train.early_stopping else "test",
     )
 
 
@@ -283,13 +286,21 @@ class Store:
             p = Path(self.path)
             if not p.is_file():
                 if not create:
+                    store = shlex.quote(self.path)
                     raise WhydlError(
-                        f"No results store at {self.path!r}. Run 'whydl report' or "
-                        "'whydl claim NAME' to create one, or pass --store PATH."
+                        f"No results store at {self.path!r}. Create it with 'whydl claim "
+                        f"hierarchy --store {store}' (one claim) or 'whydl report --store "
+                        f"{store}' (all of them), or pass the --store PATH of an existing one."
                     )
                 p.parent.mkdir(parents=True, exist_ok=True)
         # autocommit mode: transactions are opened explicitly in `_write`
-        self._conn = sqlite3.connect(self.path, timeout=60, isolation_level=None)
+        try:
+            self._conn = sqlite3.connect(self.path, timeout=60, isolation_level=None)
+        except sqlite3.Error as e:
+            raise WhydlError(
+                f"cannot open the results store {self.path!r} ({e}). Pass a --store PATH in "
+                "a folder you can write to."
+            ) from None
         self._conn.row_factory = sqlite3.Row
         try:
             self._conn.execute("PRAGMA journal_mode=WAL")  # readers never block the writer
@@ -419,9 +430,10 @@ class Store:
         if len(matches) == 1:
             return matches[0]
         if not matches:
+            store = "" if self.path == DEFAULT_STORE else f" --store {shlex.quote(self.path)}"
             raise WhydlError(
                 f"No run {prefix!r} in the store {self.path!r}. "
-                "Run 'whydl runs ls' to list the stored runs."
+                f"Run 'whydl runs ls{store}' to list the stored runs."
             )
         raise WhydlError(
             f"Run id {prefix!r} is ambiguous: it starts {len(matches)} runs. Give more characters."
@@ -608,6 +620,7 @@ class CachedContext(Context):
         """Train the plans' spans on the executor (with its `split`, a call that would hold
         up the sweep cut into parts: `whydl.executor.split_spans`); store and assemble each
         call as soon as all its parts are back, in ONE transaction, as if trained here."""
+        from whydl.engine.diagnosis import diverged_summary  # engine/ imports torch: lazily
         from whydl.errors import DivergedError
         from whydl.executor import Diverged, Job, SweepFailed, split_spans
 
@@ -659,8 +672,8 @@ class CachedContext(Context):
             rows = [r for _, part in sorted(returned[i], key=lambda x: x[0]) for r in part]
             finals = [json.loads(r["final"]) for r in rows]
             if all(f["diverged"] for f in finals):  # as the engine says for a whole call
-                first = min(range(len(rows)), key=lambda m: (finals[m]["epochs_run"], m))
-                out[i] = DivergedError(finals[first]["diverged"])
+                messages = {r["seed"]: f["diverged"] for r, f in zip(rows, finals)}
+                out[i] = DivergedError(diverged_summary(messages, len(rows)))
                 return
             if len(returned[i]) > 1:  # one call, as `fit_rows` names it; its compute in total
                 run = _run_id([r["key"] for r in rows], [r["seed"] for r in rows])

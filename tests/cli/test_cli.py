@@ -46,7 +46,8 @@ def test_demo_is_the_articles_experiment_and_writes_its_outputs(tmp_path, capsys
     assert config["train"]["optimizer"] == "adam" and config["train"]["lr"] == 0.01
     assert config["train"]["epochs"] == 100 and config["train"]["batch_size"] == 32
     header = (tmp_path / "history.csv").read_text().splitlines()[0]
-    assert header == "seed,epoch,train_loss,val_loss,train_accuracy,val_accuracy"
+    # no early stopping: the held-out curve is the test split, and is named so
+    assert header == "seed,epoch,train_loss,test_loss,train_accuracy,test_accuracy"
     assert "<svg" in (tmp_path / "demo.svg").read_text()[:500]
 
 

@@ -17,7 +17,7 @@ from whydl.data.dataset import TASKS, Dataset, standardize
 from whydl.data.split import train_test_split
 from whydl.data.synthetic import GENERATORS
 from whydl.data.tabular import load_csv
-from whydl.errors import WhydlError
+from whydl.errors import WhydlError, did_you_mean
 
 DATASETS = tuple(GENERATORS) + tuple(BUNDLED)
 MAX_SAMPLES = 1_000_000
@@ -47,8 +47,8 @@ def load_dataset(
     """
     if name not in DATASETS:
         raise WhydlError(
-            f"Unknown dataset {name!r}. Expected one of: {', '.join(DATASETS)}. "
-            "For your own data use --data FILE.csv --target COLUMN."
+            f"Unknown dataset {name!r}. Expected one of: {', '.join(DATASETS)}."
+            f"{did_you_mean(name, DATASETS)} For your own data use --data FILE.csv --target COLUMN."
         )
     if not 0.0 < test_size < 1.0:
         raise WhydlError(f"test_size={test_size} must be between 0 and 1 (exclusive), e.g. 0.3.")

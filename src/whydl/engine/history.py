@@ -37,8 +37,10 @@ class History:
     def n_epochs(self) -> int:
         return self.train_loss.shape[1]
 
-    def rows(self):
-        """Long format: one dict per (seed, epoch), as written to history.csv."""
+    def rows(self, held_out: str = "val"):
+        """Long format: one dict per (seed, epoch), as written to history.csv. `held_out`
+        names the second split's columns: "test" when it is the test split (no early
+        stopping), "val" when early stopping carved a validation split."""
         for m, seed in enumerate(self.seeds):
             for e in range(self.n_epochs):
                 if np.isnan(self.train_loss[m, e]):
@@ -47,9 +49,9 @@ class History:
                     "seed": seed,
                     "epoch": e + 1,
                     "train_loss": float(self.train_loss[m, e]),
-                    "val_loss": float(self.val_loss[m, e]),
+                    f"{held_out}_loss": float(self.val_loss[m, e]),
                     f"train_{self.metric}": float(self.train_metric[m, e]),
-                    f"val_{self.metric}": float(self.val_metric[m, e]),
+                    f"{held_out}_{self.metric}": float(self.val_metric[m, e]),
                 }
 
     def to_dict(self) -> dict:

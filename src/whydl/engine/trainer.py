@@ -17,7 +17,9 @@ from whydl.config import ModelConfig, TrainConfig
 from whydl.data import Dataset
 from whydl.engine import tasks
 from whydl.engine.device import derive_seed, resolve_device, threads_for
+from whydl.engine.diagnosis import diverged_summary, divergence_message, divergence_threshold
 from whydl.engine.history import History
+from whydl.engine.memory import CNN_ACTIVATIONS_PER_ROW, check_fits, mlp_n_parameters
 from whydl.engine.optim import StackedOptimizer
 from whydl.engine.progress import Progress
 from whydl.engine.stacked import Stacked, stack
@@ -39,6 +41,7 @@ class Fit:
     diverged: dict[int, str] = field(default_factory=dict)  # seed -> message
     train_seconds: float = 0.0
     device: str = "cpu"
+    held_out: str = "test"  # what `history.val_*` measured: "test", or "validation" (early stop)
 
     @property
     def ok(self) -> np.ndarray:
@@ -94,13 +97,20 @@ def _scores(model: Stacked, X: torch.Tensor, y: torch.Tensor, n_fit: int, task: 
     return [v.cpu().numpy().astype(float) for v in (*losses, *metrics)]
 
 
-def _divergence_message(seed: int, epoch: int, value: float, train: TrainConfig) -> str:
-    return (
-        f"member seed={seed} diverged at epoch {epoch}: its training loss became {value}. "
-        f"Likely cause: the learning rate lr={train.lr:g} is too high for "
-        f"optimizer={train.optimizer!r}; try lr={train.lr / 10:g}. Unscaled inputs or a deep "
-        "network without normalisation can also blow up."
-    )
+def check_memory(dataset: Dataset, model: ModelConfig, train: TrainConfig, members=None) -> None:
+    """Refuse a run over the memory budget before any of it is allocated (see
+    `engine.memory`). An MLP is sized from its config; other models from one instance."""
+    n_rows = len(dataset.X_train) + len(dataset.X_test)
+    if members is None and model.architecture == "mlp":
+        n_params = mlp_n_parameters(
+            dataset.n_features, dataset.n_outputs, model.hidden, model.batch_norm
+        )
+        per_row = sum(model.hidden) + dataset.n_outputs
+    else:
+        probe = members[0] if members else build_members(dataset, model, [0])[0]
+        n_params = sum(p.numel() for p in probe.parameters())
+        per_row = CNN_ACTIVATIONS_PER_ROW if model.architecture == "cnn" else n_params
+    check_fits(n_params, train.n_seeds, n_rows, per_row, train.optimizer, train.early_stopping)
 
 
 def fit(
@@ -138,6 +148,7 @@ def fit(
     """
     if members is not None and len(members) != train.n_seeds:
         raise ValueError(f"got {len(members)} members for {train.n_seeds} seeds; pass one each.")
+    check_memory(dataset, model, train, members)
     probe = members[0] if members else build_members(dataset, model, [0])[0]
     unknown = set(frozen) - {n for n, _ in probe.named_parameters()}
     if unknown:
@@ -190,6 +201,7 @@ class Trainer:
         self.train, self.task = train, dataset.task
         self.seeds, self.device = train.seeds, resolve_device(train.device)
         M = len(self.seeds)
+        check_memory(dataset, model, train, members)
         members = members if members is not None else build_members(dataset, model, self.seeds)
         self.net = stack(members, keys=self.seeds, device=self.device)
         self.trainable = [i for i, name in enumerate(self.net.names) if name not in frozen]
@@ -238,6 +250,8 @@ class Trainer:
             self.starts.pop()  # batch norm cannot normalise a batch of one sample
         self.shufflers = [make_generator(derive_seed(s, SHUFFLE_STREAM)) for s in self.seeds]
 
+        # each member's loss before any step: divergence is judged against it
+        self.initial_loss = _scores(self.net, self.X_eval, self.y_eval, n, self.task)[0]
         self.history = History.empty(self.seeds, train.epochs, tasks.metric_name(self.task))
         self.active = np.ones(M, dtype=bool)  # neither diverged nor early-stopped
         self.epochs_run = np.zeros(M, dtype=int)
@@ -282,11 +296,16 @@ class Trainer:
         for name, values in zip(("train_loss", "val_loss", "train_metric", "val_metric"), rows):
             getattr(history, name)[active, epoch] = values[active]
         self.epochs_run[active] = epoch + 1
-        # divergence: stop the member, keep the others going
-        bad = active & ~(np.isfinite(rows[0]) & np.isfinite(rows[1]))
+        # divergence (not finite, or orders of magnitude above the start): stop the member,
+        # keep the others going
+        finite = np.isfinite(rows[0]) & np.isfinite(rows[1])
+        exploded = np.where(finite, rows[0], np.inf) > divergence_threshold(self.initial_loss)
+        bad = active & (~finite | exploded)
         for m in np.flatnonzero(bad):
             seed = self.seeds[m]
-            self.diverged[seed] = _divergence_message(seed, epoch + 1, rows[0][m], train)
+            self.diverged[seed] = divergence_message(
+                seed, epoch + 1, rows[0][m], self.initial_loss[m], train
+            )
             history.train_loss[m, epoch] = history.val_loss[m, epoch] = np.nan
             self.epochs_run[m] = epoch
         active &= ~bad
@@ -308,7 +327,7 @@ class Trainer:
         """Restore early-stopped members' best weights and package the result. Raises
         `DivergedError` when every member diverged, unless `keep_diverged`."""
         if len(self.diverged) == len(self.seeds) and not keep_diverged:
-            raise DivergedError(next(iter(self.diverged.values())))
+            raise DivergedError(diverged_summary(self.diverged, len(self.seeds)))
         if self.train.early_stopping:  # members keep their best validation-loss weights
             ok = ~np.isin(self.seeds, list(self.diverged))
             self.net.restore(self.best, torch.as_tensor(ok, device=self.device))
@@ -322,4 +341,5 @@ class Trainer:
             diverged=self.diverged,
             train_seconds=time.perf_counter() - self.started,
             device=str(self.device),
+            held_out="validation" if self.train.early_stopping else "test",
         )

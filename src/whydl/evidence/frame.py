@@ -175,8 +175,10 @@ class ClaimResult:
     notes: list[str] = field(default_factory=list)  # what differs from the literature, and why
     headline: str = ""  # the one number the summary table shows, with its CI
 
-    def summary(self) -> str:
-        lines = [f"claim {self.claim}: {self.hypothesis}"]
+    def summary(self, hypothesis: bool = True) -> str:
+        """The verdict in a few lines; `hypothesis=False` leaves out the first line, for a
+        command that printed the hypothesis when it started."""
+        lines = [f"claim {self.claim}: {self.hypothesis}"] if hypothesis else []
         lines += [f"  {p.claim}: {p.verdict}" for p in self.verdict.parts]
         if self.headline:
             lines.append(f"  headline: {self.headline}")
@@ -185,35 +187,53 @@ class ClaimResult:
         return "\n".join(lines)
 
     def save(self, out) -> Path:
-        """Write results.csv/json, verdict.json, config.json, environment.json and figures."""
+        """Write results.csv/json, verdict.json, config.json, environment.json and figures.
+
+        Files are written to a temporary folder inside `out` and moved in at the end, so an
+        error never leaves a half-written set; `saved_files_` lists what was written."""
         import csv
+        import os
+        import shutil
+        import tempfile
 
         from whydl.environment import environment
         from whydl.plots.style import save_figure
 
         out = Path(out)
         out.mkdir(parents=True, exist_ok=True)
-        for name, (fig, _caption) in self.figures.items():
-            save_figure(fig, out / name)
-        columns = list(dict.fromkeys(k for row in self.table for k in row))
-        with open(out / "results.csv", "w", newline="") as fh:
-            writer = csv.DictWriter(fh, fieldnames=columns)
-            writer.writeheader()
-            writer.writerows(self.table)
-        _dump(out / "results.json", self.table)
-        _dump(out / "verdict.json", self.verdict.to_dict())
-        _dump(out / "config.json", {"claim": self.claim, "preset": self.preset, **self.params})
-        _dump(out / "environment.json", environment())
-        meta = {
-            "claim": self.claim,
-            "title": self.title,
-            "hypothesis": self.hypothesis,
-            "seconds": self.seconds,
-            "headline": self.headline,
-            "notes": self.notes,
-            "figures": {name: caption for name, (_fig, caption) in self.figures.items()},
-        }
-        _dump(out / "claim.json", meta)
+        tmp = Path(tempfile.mkdtemp(prefix=".whydl-", dir=out))
+        try:
+            names = [
+                p.name
+                for name, (fig, _) in self.figures.items()
+                for p in save_figure(fig, tmp / name)
+            ]
+            columns = list(dict.fromkeys(k for row in self.table for k in row))
+            with open(tmp / "results.csv", "w", newline="") as fh:
+                writer = csv.DictWriter(fh, fieldnames=columns)
+                writer.writeheader()
+                writer.writerows(self.table)
+            _dump(tmp / "results.json", self.table)
+            _dump(tmp / "verdict.json", self.verdict.to_dict())
+            _dump(tmp / "config.json", {"claim": self.claim, "preset": self.preset, **self.params})
+            _dump(tmp / "environment.json", environment())
+            meta = {
+                "claim": self.claim,
+                "title": self.title,
+                "hypothesis": self.hypothesis,
+                "seconds": self.seconds,
+                "headline": self.headline,
+                "notes": self.notes,
+                "figures": {name: caption for name, (_fig, caption) in self.figures.items()},
+            }
+            _dump(tmp / "claim.json", meta)
+            names += ["verdict.json", "results.csv", "results.json", "claim.json"]
+            names += ["config.json", "environment.json"]
+            for name in names:
+                os.replace(tmp / name, out / name)
+            self.saved_files_ = names
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
         return out
 
     def _repr_html_(self) -> str:

@@ -161,10 +161,12 @@ def _confusion_panel(ax, ds, fit, n_ok):
     )
 
 
-def loss_panel(ax, history, ok):
+def loss_panel(ax, history, ok, held_out: str = "test"):
+    """Training and held-out loss; `held_out` says which split the second curve is ("test",
+    or "validation" when early stopping carved one out of the training split)."""
     epochs = np.arange(1, history.n_epochs + 1)
     band(ax, epochs, history.train_loss[ok], PALETTE["blue"], "train")
-    band(ax, epochs, history.val_loss[ok], PALETTE["vermillion"], "validation")
+    band(ax, epochs, history.val_loss[ok], PALETTE["vermillion"], held_out)
     ax.set_yscale("log")
     ax.set_xlabel("epoch")
     ax.set_ylabel(
@@ -191,6 +193,6 @@ def result_figure(ds, fit, headline: str):
         _boundary_panel(left, ds, fit, n_ok)
     else:
         _confusion_panel(left, ds, fit, n_ok)
-    loss_panel(right, fit.history, fit.ok)
+    loss_panel(right, fit.history, fit.ok, fit.held_out)
     fig.suptitle(headline, fontsize=11)
     return fig

@@ -35,13 +35,11 @@ def _render_claim(claim, preset, seeds, store, out: Path, verbose: bool, executo
 
 def _render_demo(n_seeds: int, store, verbose: bool, executor=None) -> dict:
     from whydl.api import TrainResult, load_data
-    from whydl.config import DataConfig, RunConfig
+    from whydl.config import article_config
     from whydl.report.demo import demo_record
     from whydl.store import CachedContext
 
-    # the same config as `whydl demo`
-    config = RunConfig(data=DataConfig(dataset="moons", n_samples=1000, noise=0.1))
-    config = config.replace(train={"n_seeds": n_seeds})
+    config = article_config().replace(train={"n_seeds": n_seeds})  # as `whydl demo` runs it
     started = time.perf_counter()
     dataset = load_data(config.data)
     ctx = CachedContext(store, claim="demo", verbose=verbose, executor=executor)

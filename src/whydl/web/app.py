@@ -14,8 +14,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import itertools
 import json
+import socket
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -23,6 +25,7 @@ from fastapi import FastAPI, WebSocket
 from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 
+from whydl.errors import WhydlError
 from whydl.web.session import Session
 from whydl.web.validate import MAX_CSV_BYTES, options
 
@@ -156,24 +159,42 @@ async def _send(websocket: WebSocket, session: Session, wake: asyncio.Event) -> 
         return
 
 
-def serve(host: str = "127.0.0.1", port: int = 8000, open_browser: bool = False) -> None:
-    """Run the playground until Ctrl+C; prints its URL. Port 0 picks a free port."""
-    import socket
-    import threading
-    import webbrowser
-
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+def _bind(host: str, port: int):
+    """A socket bound to (host, port), or a `WhydlError` that blames the right flag."""
+    if not 0 <= port <= 65535:
+        raise WhydlError(f"--port {port} is not a port. Expected 0..65535 (0 = any free port).")
+    try:
+        family = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0][0]
+    except (socket.gaierror, UnicodeError) as e:
+        raise WhydlError(
+            f"--host {host!r} is not an address or a known host name ({e}). Pass an address "
+            "of this machine, e.g. --host 127.0.0.1 (this machine only) or --host 0.0.0.0 (all)."
+        ) from None
     sock = socket.socket(family, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
         sock.bind((host, port))
     except OSError as e:
-        from whydl.errors import WhydlError
-
+        sock.close()
+        if e.errno == errno.EADDRNOTAVAIL:
+            raise WhydlError(
+                f"--host {host}: that address is not one of this machine's ({e.strerror}). "
+                "Pass --host 127.0.0.1 (this machine only) or --host 0.0.0.0 (all addresses)."
+            ) from None
+        hint = "ports below 1024 need root; " if e.errno == errno.EACCES and port < 1024 else ""
         raise WhydlError(
-            f"cannot listen on {host}:{port} ({e.strerror}). Pass another --port, e.g. "
-            f"--port {port + 1 if port else 8000}, or --port 0 for any free port."
+            f"cannot listen on {host}:{port} ({e.strerror}). {hint}Pass another --port, e.g. "
+            f"--port {port + 1 if 0 < port < 65535 else 8000}, or --port 0 for any free port."
         ) from None
+    return sock
+
+
+def serve(host: str = "127.0.0.1", port: int = 8000, open_browser: bool = False) -> None:
+    """Run the playground until Ctrl+C; prints its URL. Port 0 picks a free port."""
+    import threading
+    import webbrowser
+
+    sock = _bind(host, port)
     sock.listen(128)  # listening before the URL is printed: it works once shown
     port = sock.getsockname()[1]
     import torch
