@@ -15,12 +15,12 @@ from whydl.config import ModelConfig, TrainConfig
 from whydl.data import load_dataset
 from whydl.errors import DivergedError, WhydlError
 from whydl.evidence import Context, TrainCall, get_claim
-from whydl.executor import SweepFailed, check_options
-from whydl.store import CachedContext, Store
+from whydl.runtime import CachedContext, SweepFailed, check_options
+from whydl.store import Store
 
 pytest.importorskip("distributed")
 
-from whydl.executor import DaskExecutor  # noqa: E402
+from whydl.runtime.dask import DaskExecutor  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -122,7 +122,7 @@ def test_a_split_call_whose_members_all_diverge_raises_as_one_call_and_stores_no
 
 @pytest.mark.parametrize("workers", [1, 2, 3, 16])
 def test_split_spans_cover_every_member_once_and_balance_the_work(workers):
-    from whydl.executor import split_spans
+    from whydl.runtime import split_spans
 
     costs = [(10, 8.0), (10, 1.0), (3, 1.0), (1, 50.0)]
     plan = split_spans(costs, workers)
@@ -299,7 +299,7 @@ def test_bad_executor_options_exit_2_with_a_message_before_anything_runs(
 
 
 def test_an_unreachable_scheduler_is_a_clear_error(monkeypatch, tmp_path, capsys):
-    monkeypatch.setattr("whydl.executor.CONNECT_TIMEOUT_S", 1)
+    monkeypatch.setattr("whydl.runtime.dask.CONNECT_TIMEOUT_S", 1)
     argv = ["claim", "flexibility", "--out", str(tmp_path), "--executor", "dask"]
     code = main([*argv, "--scheduler", "tcp://127.0.0.1:9"])
     err = capsys.readouterr().err
@@ -323,7 +323,7 @@ def test_without_the_dask_extra_the_message_says_how_to_install_it(monkeypatch, 
 
 def test_a_sweep_with_failed_jobs_exits_1_naming_them(monkeypatch, tmp_path, capsys):
     from whydl.evidence.flexibility import FlexibilityClaim
-    from whydl.executor import JobFailed
+    from whydl.runtime import JobFailed
 
     def broken(self, ctx, params):
         raise SweepFailed([JobFailed("flexibility wine: deep", "KilledWorker: died", 2)], 11)

@@ -10,7 +10,8 @@ from whydl.cli import main
 from whydl.config import ModelConfig, TrainConfig
 from whydl.data import load_dataset
 from whydl.mlflow_export import member_params, metric_history
-from whydl.store import CachedContext, Store
+from whydl.runtime import CachedContext
+from whydl.store import Store
 
 mlflow = pytest.importorskip("mlflow")
 from mlflow import MlflowClient  # noqa: E402

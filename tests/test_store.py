@@ -15,8 +15,8 @@ from whydl.config import ModelConfig, TrainConfig
 from whydl.data import load_dataset
 from whydl.engine import fit as engine_fit
 from whydl.errors import WhydlError
+from whydl.runtime import CachedContext
 from whydl.store import (
-    CachedContext,
     MissingResults,
     Store,
     dataset_fingerprint,
@@ -187,7 +187,7 @@ def test_interrupted_sweep_keeps_finished_calls(tmp_path, data):
 
 
 def test_each_member_is_stored_once(tmp_path, data):
-    from whydl.store import fit_rows
+    from whydl.runtime import fit_rows
 
     fit = engine_fit(data, MODEL, TRAIN)
     rows = fit_rows(fit, member_specs(data, MODEL, TRAIN))
@@ -210,7 +210,8 @@ SWEEP = textwrap.dedent(
     from whydl.config import ModelConfig, TrainConfig
     from whydl.data import load_dataset
     from whydl.engine import fit as engine_fit
-    from whydl.store import CachedContext, Store
+    from whydl.runtime import CachedContext
+    from whydl.store import Store
 
     def slow_fit(*args, **hooks):  # after the first finished call, training "takes minutes"
         if store.count_members() > 0:

@@ -15,8 +15,8 @@ __version__ = "0.1.0"
 _EXPORTS = {
     "train": "whydl.api",
     "run": "whydl.api",
-    "TrainResult": "whydl.api",
-    "load_data": "whydl.api",
+    "TrainResult": "whydl.result",
+    "load_data": "whydl.result",
     "RunConfig": "whydl.config",
     "DataConfig": "whydl.config",
     "ModelConfig": "whydl.config",
@@ -36,7 +36,7 @@ __all__ = ["__version__", *_EXPORTS]
 
 def __getattr__(name):
     if name in _EXPORTS:
-        import importlib
+        import importlib  # lazily: the point of this module is to import nothing up front
 
         return getattr(importlib.import_module(_EXPORTS[name]), name)
     raise AttributeError(f"module 'whydl' has no attribute {name!r}")

@@ -5,15 +5,16 @@ from __future__ import annotations
 import os
 import platform
 import sys
+from importlib.metadata import version  # not `import sklearn`: that alone takes ~1.5 s
+
+import numpy
+
+import whydl
 
 
 def environment(device: str = "cpu") -> dict:
-    from importlib.metadata import version  # not `import sklearn`: that alone takes ~1.5 s
-
-    import numpy
+    # lazily: torch takes ~1 s to import, and the light commands (`whydl runs`) never ask
     import torch
-
-    import whydl
 
     cpu = platform.processor() or platform.machine()
     try:

@@ -26,6 +26,8 @@ Example
 from __future__ import annotations
 
 import json
+import logging
+import tempfile
 import time
 from pathlib import Path
 
@@ -39,7 +41,7 @@ MAX_PARAMS = 100
 
 def require_mlflow():
     """The `mlflow` module, or a WhydlError that says how to install it."""
-    try:
+    try:  # lazily: mlflow is an optional extra
         import mlflow  # noqa: F401
         from mlflow import MlflowClient
     except ImportError as e:
@@ -98,8 +100,6 @@ def _millis(created: str) -> int:
 # -- the export ------------------------------------------------------------------------------
 class _Exporter:
     def __init__(self, uri: str, prefix: str):
-        import logging
-
         client_class = require_mlflow()
         for name in ("mlflow", "alembic"):  # their INFO lines (creating tables...) are noise here
             logging.getLogger(name).setLevel(logging.WARNING)
@@ -160,7 +160,7 @@ class _Exporter:
         return run.info.run_id
 
     def log(self, run_id: str, params=None, metrics=(), tags=None) -> None:
-        from mlflow.entities import Metric, Param, RunTag
+        from mlflow.entities import Metric, Param, RunTag  # lazily: an optional extra
 
         now = int(time.time() * 1000)
         params = [Param(k, v) for k, v in (params or {}).items()]
@@ -254,8 +254,6 @@ def _find_parent(ex: _Exporter, exp_id: str, run: str) -> str:
 
 
 def _export_result(ex: _Exporter, record: dict) -> None:
-    import tempfile
-
     payload = record["payload"]
     name, preset, n_seeds = record["name"], record["preset"], record["n_seeds"]
     exp_id = ex.experiment(name)

@@ -103,7 +103,8 @@ def _calls():
 def test_fit_many_keeps_order_and_keys_and_can_return_divergence(cached):
     from whydl.errors import DivergedError
     from whydl.evidence import Context
-    from whydl.store import CachedContext, Store
+    from whydl.runtime import CachedContext
+    from whydl.store import Store
 
     good, wide, bad = _calls()
     ctx = CachedContext(Store(":memory:")) if cached else Context()

@@ -8,7 +8,7 @@ import pytest
 from whydl import evidence
 from whydl.cli import main
 from whydl.evidence import Claim
-from whydl.report import build_report
+from whydl.make_report import build_report
 from whydl.store import Store
 
 from . import browser

@@ -30,6 +30,7 @@ def probe_accuracy(X_train, y_train, X_test, y_test, C: float = 1.0) -> float:
     `C` is the inverse L2 strength (sklearn's); on standardised features the default 1.0
     keeps wide layers from overfitting the probe's training split.
     """
+    # lazily: sklearn takes ~2 s to import, and only the probes need it here
     from sklearn.exceptions import ConvergenceWarning
     from sklearn.linear_model import LogisticRegression
     from threadpoolctl import threadpool_limits

@@ -53,6 +53,7 @@ def load_dataset(
     if not 0.0 < test_size < 1.0:
         raise WhydlError(f"test_size={test_size} must be between 0 and 1 (exclusive), e.g. 0.3.")
     if name in BUNDLED:
+        # lazily: sklearn takes ~2 s to import, and only bundled datasets need it
         from sklearn.model_selection import train_test_split as stratified_split
 
         X, y, feature_names, class_names, image_shape = load_bundled(name)

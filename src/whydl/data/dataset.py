@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -69,7 +69,6 @@ class Dataset:
             return self
         if task not in TASKS:
             raise ValueError(f"task={task!r} is not one of {TASKS}.")
-        from dataclasses import replace
 
         if task == "regression":
             return replace(

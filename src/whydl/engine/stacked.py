@@ -10,6 +10,7 @@ Shapes: inputs (M, B, D); hidden activations (M, B, H); outputs (M, B, K).
 from __future__ import annotations
 
 import contextlib
+import copy
 import functools
 import math
 
@@ -128,7 +129,6 @@ class Stacked:
 
     def member(self, i: int) -> nn.Module:
         """Member i as a plain nn.Module in eval mode."""
-        import copy
 
         module = copy.deepcopy(self.template).cpu()
         module.load_state_dict(self.state_dict(i))

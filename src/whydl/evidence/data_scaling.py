@@ -23,9 +23,14 @@ import math
 from dataclasses import replace
 
 import numpy as np
+import torch
 
 from whydl.analysis.powerlaw import FLAT_DROP, bootstrap_exponent, curve_regions
 from whydl.config import ModelConfig, TrainConfig
+from whydl.data import load_dataset
+from whydl.engine import evaluate
+from whydl.engine.device import torch_threads
+from whydl.engine.tasks import prepare_targets
 from whydl.evidence.frame import (
     INCONCLUSIVE,
     NOT_SUPPORTED,
@@ -37,6 +42,7 @@ from whydl.evidence.frame import (
     combine,
 )
 from whydl.evidence.rules import beats, slope_ci
+from whydl.plots.style import CYCLE, PALETTE, new_figure
 from whydl.stats import summarize
 
 DATASETS = ("spiral", "teacher", "digits")
@@ -255,7 +261,6 @@ def schedule(n: int, min_steps: int, min_epochs: int) -> tuple[int, int]:
 def load_pool(name: str, pool: int, n_test: int):
     """One dataset whose training split is the pool the sizes are drawn from and whose test
     split is the one test set every size is scored on."""
-    from whydl.data import load_dataset
 
     if name == "digits":  # bundled: the pool is its whole training split
         return load_dataset("digits", seed=DATA_SEED)
@@ -297,10 +302,6 @@ def learning_curve(ctx: Context, data, hidden, model_name: str, params: dict) ->
 
 def score_curve(fits: dict, data, hidden, model_name: str, params: dict) -> list[dict]:
     """One table row per (size, seed) of a learning curve, from `fits` keyed as `curve_calls`."""
-    import torch
-
-    from whydl.engine import evaluate
-    from whydl.engine.tasks import prepare_targets
 
     X_test = torch.as_tensor(data.X_test)
     y_test = prepare_targets(data.y_test, data.task, "cpu")
@@ -365,7 +366,6 @@ class DataClaim(Claim):
     }
 
     def experiment(self, ctx: Context, params: dict):
-        from whydl.engine.device import torch_threads
 
         table = []
         # one thread: these small networks give a second thread too little work per step
@@ -541,7 +541,6 @@ def _mean_ci(values):
 
 
 def _plot_learning_curves(table, parts, fits):
-    from whydl.plots.style import PALETTE, new_figure
 
     fig, axes = new_figure(ncols=len(DATASETS), size=(4.6, 4.2))
     fig.subplots_adjust(left=0.07, wspace=0.35)
@@ -599,7 +598,6 @@ def _plot_learning_curves(table, parts, fits):
 
 
 def _plot_gap(table):
-    from whydl.plots.style import CYCLE, new_figure
 
     fig, ax = new_figure()
     for color, name in zip(CYCLE, DATASETS):
@@ -624,7 +622,6 @@ def _plot_gap(table):
 
 
 def _plot_model_size(table):
-    from whydl.plots.style import PALETTE, new_figure
 
     fig, axes = new_figure(ncols=len(COMPARED), size=(4.8, 4.2))
     for ax, name in zip(np.atleast_1d(axes), COMPARED):
@@ -660,7 +657,6 @@ def _plot_model_size(table):
 
 
 def _plot_targets(table):
-    from whydl.plots.style import CYCLE, new_figure
 
     fig, ax = new_figure()
     for color, name in zip(CYCLE, DATASETS):

@@ -18,11 +18,13 @@ from __future__ import annotations
 from dataclasses import replace
 
 import numpy as np
+from matplotlib.ticker import FormatStrFormatter, LogLocator, NullFormatter
 
 from whydl.analysis.powerlaw import bootstrap_exponent
 from whydl.config import ModelConfig, TrainConfig
 from whydl.data import Dataset, load_dataset
 from whydl.data.subsets import sample_per_class
+from whydl.engine.device import torch_threads
 from whydl.evidence.frame import (
     INCONCLUSIVE,
     NOT_SUPPORTED,
@@ -33,6 +35,7 @@ from whydl.evidence.frame import (
     combine,
 )
 from whydl.evidence.rules import beats, mean_ci, slope_ci
+from whydl.plots.style import PALETTE, new_figure
 from whydl.stats import summarize
 
 # the rules' thresholds (the rule texts below print them)
@@ -299,7 +302,6 @@ class FlexibilityClaim(Claim):
     }
 
     def experiment(self, ctx, params):
-        from whydl.engine.device import torch_threads
 
         # one thread: most steps are small. A second thread saves a little on an idle CPU (the
         # widest sweep models, the CNN), but on a loaded one its spin-waiting costs many times
@@ -430,7 +432,6 @@ def _power_law(n_params, losses) -> dict:
 
 
 def _tasks_figure(recipe: Verdict, p):
-    from whydl.plots.style import PALETTE, new_figure
 
     tasks = recipe.numbers["tasks"]
     names = list(tasks)
@@ -472,9 +473,6 @@ def _tasks_figure(recipe: Verdict, p):
 
 
 def _scale_figure(sweep, fits, parts, p):
-    from matplotlib.ticker import FormatStrFormatter, LogLocator, NullFormatter
-
-    from whydl.plots.style import PALETTE, new_figure
 
     fig, (ax_loss, ax_err) = new_figure(2, size=(5.0, 4.4))
     colors = {CLEAN: PALETTE["blue"], NOISY: PALETTE["vermillion"]}

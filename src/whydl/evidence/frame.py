@@ -11,10 +11,13 @@ plug in.
 
 from __future__ import annotations
 
-import json
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import ClassVar
+
+from whydl.jsonio import write_json
 
 SUPPORTED, NOT_SUPPORTED, INCONCLUSIVE = "supported", "not supported", "inconclusive"
 VERDICTS = (SUPPORTED, NOT_SUPPORTED, INCONCLUSIVE)
@@ -236,28 +239,27 @@ class ClaimResult:
             shutil.rmtree(tmp, ignore_errors=True)
         return out
 
-    def _repr_html_(self) -> str:
-        # the report owns the card's look, so a notebook shows the very card the page shows
-        from whydl.report.card import card_html, claim_record
+    # How a notebook shows a result: `whydl.report` installs the report's card here when it
+    # is imported (evidence sits below the report and cannot import it). Without it, the
+    # summary and the figures.
+    html_renderer: ClassVar[Callable[[ClaimResult], str] | None] = None
 
-        return card_html(claim_record(self), standalone=True)
+    def _repr_html_(self) -> str:
+        if ClaimResult.html_renderer is not None:
+            return ClaimResult.html_renderer(self)
+        from html import escape
+
+        from whydl.plots.svg import figure_svg  # drawn only when a notebook asks
+
+        figures = "".join(
+            f"<figure>{figure_svg(fig)}<figcaption>{escape(caption)}</figcaption></figure>"
+            for fig, caption in self.figures.values()
+        )
+        return f"<div><pre>{escape(self.summary())}</pre>{figures}</div>"
 
 
 def _dump(path: Path, obj) -> None:
-    import numpy as np
-
-    def default(o):
-        if isinstance(o, np.generic):
-            return o.item()
-        if isinstance(o, np.ndarray):
-            return o.tolist()
-        if isinstance(o, tuple | set):
-            return list(o)
-        if hasattr(o, "to_dict"):
-            return o.to_dict()
-        raise TypeError(f"cannot serialise {type(o)}")
-
-    path.write_text(json.dumps(obj, indent=2, default=default) + "\n")
+    write_json(path, obj)
 
 
 class Claim:

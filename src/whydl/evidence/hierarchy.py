@@ -22,6 +22,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 import numpy as np
+import torch
 
 from whydl.analysis.boundary import plane_grid
 from whydl.analysis.layers import layer_views
@@ -41,6 +42,7 @@ from whydl.evidence.frame import (
     combine,
 )
 from whydl.evidence.rules import beats, mean_ci
+from whydl.plots import hierarchy as plots
 
 # the rule's thresholds (the rule texts below print them)
 MIN_SEEDS = 3  # fewer seeds give no confidence interval worth comparing: inconclusive
@@ -242,7 +244,6 @@ class HierarchyClaim(Claim):
     }
 
     def experiment(self, ctx, params):
-        from whydl.plots import hierarchy as plots
 
         run = _Sweep(ctx, params)
         # every cell of every sub-experiment, trained at once; the analyses then reuse them
@@ -626,7 +627,6 @@ def _probe_summary(curves: dict) -> dict:
 
 
 def _digits_weights_figure(plots, digits, cells: dict):
-    import torch
 
     cnn, mlp, mlp_init = cells["cnn"].trained, cells["mlp"].trained, cells["mlp"].init
     shape = digits.image_shape

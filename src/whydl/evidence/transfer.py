@@ -29,6 +29,7 @@ from whydl.config import ModelConfig, TrainConfig
 from whydl.data import Dataset, load_dataset
 from whydl.data.subsets import sample_per_class, select_classes
 from whydl.engine import build_members, evaluate
+from whydl.engine.device import torch_threads
 from whydl.engine.tasks import prepare_targets
 from whydl.evidence.frame import (
     INCONCLUSIVE,
@@ -39,6 +40,7 @@ from whydl.evidence.frame import (
     Verdict,
     combine,
 )
+from whydl.plots.style import CYCLE, PALETTE, new_figure
 from whydl.stats import summarize
 
 # the rule's thresholds (the rule texts below print them)
@@ -294,7 +296,6 @@ class TransferClaim(Claim):
     }
 
     def experiment(self, ctx, params):
-        from whydl.engine.device import torch_threads
 
         # one thread: most calls train tiny batches (k labels per class), too little work per
         # step for a second thread; on a loaded CPU its spin-waiting made the full preset
@@ -496,7 +497,6 @@ def _k_axis(ax, ks):
 
 
 def _accuracy_figure(acc, domains, p):
-    from whydl.plots.style import PALETTE, new_figure
 
     colors = {
         SCRATCH: PALETTE["black"],
@@ -557,7 +557,6 @@ def _accuracy_figure(acc, domains, p):
 
 
 def _gap_figure(parts, domains):
-    from whydl.plots.style import CYCLE, new_figure
 
     fig, ax = new_figure(size=(6.0, 4.2))
     for color, d in zip(CYCLE, domains):
@@ -599,7 +598,6 @@ def _gap_figure(parts, domains):
 
 
 def _layers_figure(acc, d, p):
-    from whydl.plots.style import PALETTE, new_figure
 
     ks = k_values(p["ks"], d.target)
     shown = [ks[0], ks[len(ks) // 2], ks[-1]] if len(ks) >= 3 else ks

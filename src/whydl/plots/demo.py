@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+from matplotlib.colors import LinearSegmentedColormap, to_rgb
 
 from whydl.analysis.boundary import plane_grid, stacked_outputs
 from whydl.plots.style import CYCLE, PALETTE, band, new_figure
@@ -13,7 +14,6 @@ def _sigmoid(z):
 
 
 def _class_cmap():
-    from matplotlib.colors import LinearSegmentedColormap
 
     return LinearSegmentedColormap.from_list(
         # pastel ends, so the saturated class colours of the points stand out on the map
@@ -77,7 +77,6 @@ def _boundary_panel(ax, ds, fit, n_ok):
         probs = (np.exp(logits) / np.exp(logits).sum(-1, keepdims=True)).mean(0)
         label = probs.argmax(-1).reshape(shape)
         conf = probs.max(-1).reshape(shape)
-        from matplotlib.colors import to_rgb
 
         rgb = np.array([to_rgb(c) for c in colors])[label]
         alpha = (conf - 1 / ds.n_classes) / (1 - 1 / ds.n_classes)
@@ -195,4 +194,33 @@ def result_figure(ds, fit, headline: str):
         _confusion_panel(left, ds, fit, n_ok)
     loss_panel(right, fit.history, fit.ok, fit.held_out)
     fig.suptitle(headline, fontsize=11)
+    return fig
+
+
+def seed_figure(seeds, accuracies, summary: dict):
+    """Each seed's test accuracy as a dot, with the mean and its 95% CI as a band."""
+    fig, ax = new_figure(size=(6.4, 3.6))
+    fig.subplots_adjust(bottom=0.15)  # room for the x label at this size
+    acc = np.asarray(accuracies, dtype=float)
+    ax.axhspan(
+        summary["ci_low"],
+        summary["ci_high"],
+        color=PALETTE["sky"],
+        alpha=0.35,
+        lw=0,
+        label="95% CI of the mean",
+    )
+    ax.axhline(summary["mean"], color=PALETTE["blue"], lw=1.5, label=f"mean {summary['mean']:.3f}")
+    ax.plot(seeds, acc, "o", color=PALETTE["vermillion"], ms=6, label="one seed")
+    ax.set_xlabel("member seed")
+    ax.set_ylabel("test accuracy (fraction correct)")
+    ax.set_xticks(list(seeds))
+    lo, hi = np.nanmin(acc), np.nanmax(acc)
+    title = (
+        f"The seed alone moves test accuracy by {hi - lo:.3f} ({lo:.3f}–{hi:.3f})"
+        if hi > lo
+        else f"Every seed reaches the same test accuracy ({hi:.3f})"
+    )
+    ax.set_title(title, fontsize=10)
+    ax.legend(fontsize=8, loc="lower right")
     return fig

@@ -7,7 +7,9 @@ claim's rule compares means by their CIs, and the figure shows what the rule saw
 
 from __future__ import annotations
 
+import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.colors import PowerNorm
 
 from whydl.plots.style import CYCLE, PALETTE, new_figure
 from whydl.stats import summarize
@@ -75,8 +77,6 @@ def neuron_maps_figure(maps, points, labels, title: str):
     """One row per hidden layer; each tile is one unit's output over the input plane,
     scaled to its own maximum (dark: off, yellow: its strongest response), square-root
     colour scale."""
-    import matplotlib.pyplot as plt
-    from matplotlib.colors import PowerNorm
 
     n_rows = len(maps.maps)
     n_cols = max(m.shape[0] for m in maps.maps)
@@ -223,7 +223,6 @@ def image_rows_figure(rows, title: str):
 
     `rows`: list of (row label, (k, h, w) array).
     """
-    import matplotlib.pyplot as plt
 
     n_cols = max(len(t) for _, t in rows)
     step, row_step = 1.15, 1.45  # tile pitch and row pitch, in tile widths

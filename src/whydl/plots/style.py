@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
+
 # Okabe & Ito (2008): distinguishable under the common colour-vision deficiencies
 PALETTE = {
     "blue": "#0072B2",
@@ -20,7 +22,7 @@ CYCLE = [PALETTE[k] for k in ("blue", "vermillion", "green", "orange", "sky", "p
 
 def use_agg() -> None:
     """Headless backend unless one was chosen already (Jupyter's inline backend stays)."""
-    import matplotlib
+    import matplotlib  # lazily: the backend is chosen before pyplot is ever imported
 
     if "inline" not in matplotlib.get_backend():
         matplotlib.use("Agg", force=False)
@@ -29,7 +31,7 @@ def use_agg() -> None:
 def new_figure(ncols: int = 1, nrows: int = 1, size=(5.2, 4.4)):
     """A Figure not registered with pyplot: it is freed when no longer referenced (sweeps
     draw dozens), and Jupyter still displays it when it is a cell's value."""
-    from matplotlib.figure import Figure
+    from matplotlib.figure import Figure  # lazily: matplotlib takes ~0.3 s to import
 
     # fixed margins rather than constrained layout: layout solving doubled the save time
     # margins in inches, so axis labels fit whatever the figure's width
@@ -62,8 +64,6 @@ def save_figure(fig, stem) -> list[Path]:
 
 def band(ax, x, values, color, label, log=False):
     """Median line with a 10th-90th percentile band over members (rows of `values`)."""
-    import numpy as np
-
     values = np.asarray(values, dtype=float)
     if values.shape[0] == 1:
         ax.plot(x, values[0], color=color, label=label)

@@ -2,7 +2,8 @@
 
 A card is rendered from a *record*, a JSON-ready dict (figures as SVG text), so the same
 card comes from a live `ClaimResult` (Jupyter, `whydl report`) or from the results store
-(`whydl report --no-train`). `ClaimResult._repr_html_` uses `card_html` too.
+(`whydl report --no-train`). Records are made in `whydl.evidence.record`; importing this
+package gives `ClaimResult` its card as its notebook view (`ClaimResult.html_renderer`).
 
 Example
 -------
@@ -17,8 +18,9 @@ True
 
 from __future__ import annotations
 
-import re
 from html import escape
+
+from whydl.stats import summarize
 
 VERDICT_LOOK = {  # verdict -> (css class, symbol): the badge says it in words, too
     "supported": ("supported", "✓"),
@@ -93,23 +95,6 @@ def fmt(value) -> str:
     return str(value)
 
 
-def figure_svg(fig) -> str:
-    """A matplotlib figure as inline SVG text. Text is drawn as paths (matplotlib's default),
-    so no font is fetched."""
-    import io
-
-    buf = io.StringIO()
-    fig.savefig(buf, format="svg", metadata={"Date": None})
-    return clean_svg(buf.getvalue())
-
-
-def clean_svg(svg: str) -> str:
-    """SVG file text made fit to inline: no XML prolog, doctype, comments or metadata."""
-    svg = svg[svg.index("<svg") :]
-    svg = re.sub(r"<metadata>.*?</metadata>", "", svg, flags=re.S)
-    return re.sub(r"<!--.*?-->", "", svg, flags=re.S)
-
-
 def figures_html(figures: list[dict]) -> str:
     """Figures inline, each numbered with its caption (what to see)."""
     return "".join(
@@ -132,7 +117,6 @@ def compact_table(rows: list[dict]) -> tuple[list[str], list[list], str]:
     """The results table, shortened: per-seed rows become one row per configuration with
     each float column as mean ± 95% CI half-width over seeds. Tables without a `seed`
     column, or that would not shrink, are shown as they are."""
-    from whydl.stats import summarize
 
     columns = list(dict.fromkeys(k for row in rows for k in row))
     raw = (columns, [[row.get(c) for c in columns] for row in rows], "")
@@ -187,71 +171,6 @@ def decision_html(verdict: dict) -> str:
     else:
         html += _numbers(verdict.get("numbers", {}))
     return html
-
-
-# -- records ---------------------------------------------------------------------------------
-def claim_command(name: str, preset: str, n_seeds) -> str:
-    return f"whydl claim {name} --preset {preset or 'quick'} --seeds {n_seeds}"
-
-
-def claim_record(result, claim=None, trained=None, cached=None, saved=None) -> dict:
-    """A ClaimResult as a JSON-ready record (figures become SVG text). `claim` supplies the
-    literature; without it the registered claim of that name is looked up, if any. `saved`
-    is the folder `result.save` wrote: its SVG files are reused rather than drawn again."""
-    from pathlib import Path
-
-    def svg(name, fig):
-        path = Path(saved) / f"{name}.svg" if saved is not None else None
-        return clean_svg(path.read_text()) if path and path.is_file() else figure_svg(fig)
-
-    if claim is None:
-        try:
-            from whydl.evidence import get_claim
-
-            claim = get_claim(result.claim)
-        except Exception:  # an unregistered claim (e.g. made in a notebook) has no literature
-            claim = None
-    n_seeds = result.params.get("n_seeds", result.verdict.seeds)
-    return plain(
-        {
-            "kind": "claim",
-            "name": result.claim,
-            "title": result.title,
-            "hypothesis": result.hypothesis,
-            "preset": result.preset,
-            "params": result.params,
-            "table": result.table,
-            "verdict": result.verdict.to_dict(),
-            "headline": result.headline,
-            "notes": list(result.notes),
-            "seconds": result.seconds,
-            "literature": list(getattr(claim, "literature", ()) or ()),
-            "figures": [
-                {"name": name, "caption": caption, "svg": svg(name, fig)}
-                for name, (fig, caption) in result.figures.items()
-            ],
-            "command": claim_command(result.claim, result.preset, n_seeds),
-            "trained_members": trained,
-            "cached_members": cached,
-        }
-    )
-
-
-def plain(obj):
-    """`obj` as JSON would give it back (numpy scalars and arrays, tuples made plain), so a
-    live card and one rendered from the store are the same card."""
-    import json
-
-    def default(o):
-        if hasattr(o, "tolist"):  # numpy scalars and arrays
-            return o.tolist()
-        if isinstance(o, tuple | set):
-            return list(o)
-        if hasattr(o, "to_dict"):
-            return o.to_dict()
-        raise TypeError(f"cannot serialise {type(o).__name__}")
-
-    return json.loads(json.dumps(obj, default=default))
 
 
 def _list(items, empty: str) -> str:

@@ -1,0 +1,232 @@
+"""The cache in front of training: every member is looked up in the results store, and only
+what is missing is trained, by an executor (this process, or Dask).
+
+For each call, the members of `train.seeds` are looked up by (member_key, seed). When all are
+stored, the `Fit` is rebuilt from the store and nothing trains. Otherwise the contiguous span
+of seeds that covers the missing ones becomes a job (with the matching slice of per-member
+hooks); its new members are written in ONE transaction, and the `Fit` is assembled from the
+store. A member is what it would be if trained alone (the engine's guarantee), so the result
+equals a fresh run's.
+
+Example
+-------
+>>> from whydl.store import Store
+>>> from whydl.data import article_moons
+>>> from whydl.config import ModelConfig, TrainConfig
+>>> ctx = CachedContext(Store(":memory:"))
+>>> _ = ctx.fit(article_moons(), ModelConfig(), TrainConfig(epochs=2, n_seeds=2))
+>>> _ = ctx.fit(article_moons(), ModelConfig(), TrainConfig(epochs=2, n_seeds=2))
+>>> ctx.n_fits, ctx.n_cached  # trained once; the second call came from the store
+(1, 2)
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+from whydl.errors import DivergedError
+from whydl.evidence.frame import Context, TrainCall
+from whydl.runtime.codec import rebuild_fit
+from whydl.runtime.jobs import Diverged, Job, SweepFailed
+from whydl.runtime.local import LocalExecutor
+from whydl.runtime.split import join_parts, member_cost, split_spans
+from whydl.store import CACHE_VERSION, KEYED_HOOKS, MissingResults, Store, member_key
+from whydl.store import member_specs as store_specs
+
+
+@dataclasses.dataclass
+class _Plan:
+    """A call with members to train: the contiguous span of seeds that covers them."""
+
+    call: TrainCall
+    specs: list
+    found: dict  # index -> stored row
+    lo: int
+    hi: int
+
+    @property
+    def n(self) -> int:
+        """Members in the span."""
+        return self.hi - self.lo + 1
+
+    @property
+    def span(self):
+        train = self.call.train
+        return dataclasses.replace(train, seed=train.seeds[self.lo], n_seeds=self.n)
+
+    @property
+    def hooks(self) -> dict:
+        hooks = {k: v for k, v in self.call.hooks.items() if k != "progress"}
+        for name in ("members", "train_rows"):  # per-member hooks: the span's slice
+            if hooks.get(name) is not None:
+                hooks[name] = hooks[name][self.lo : self.hi + 1]
+        return hooks
+
+    def part(self, a: int, b: int) -> _Plan:
+        return _Plan(self.call, self.specs, self.found, self.lo + a, self.lo + b)
+
+    def cost(self) -> float:
+        rows = self.call.hooks.get("train_rows")
+        n_rows = None if rows is None else len(rows[self.lo])
+        return member_cost(self.call.dataset, self.call.model, self.call.train, n_rows)
+
+
+class CachedContext(Context):
+    """A `Context` whose `fit` trains only what `store` lacks, on `executor`.
+
+    `executor` is a `LocalExecutor` (default: this process, with `fit` as the training
+    function when given) or a `DaskExecutor`; either way the rows come back here and this
+    process alone writes the store. With the executor's `split`, a call that would hold up
+    the sweep is cut into parts (`whydl.runtime.split`).
+
+    Calls with a `callback` hook bypass the store: the callback observes training as it
+    happens, which a stored result cannot replay. They always train, in this process, and
+    are not stored. So do calls with a hook the store does not know (it could not tell what
+    it changes).
+
+    `train=False` forbids training: a missing member raises `MissingResults`.
+    `n_fits`/`n_members` count what was trained, `n_cached` the members reused.
+    """
+
+    def __init__(
+        self,
+        store: Store,
+        claim: str = "",
+        train: bool = True,
+        verbose: bool = False,
+        fit=None,
+        executor=None,
+    ):
+        super().__init__(verbose=verbose, fit=fit)
+        self.store, self.claim, self.allow_training = store, claim, train
+        self.executor = executor if executor is not None else LocalExecutor(fit=fit)
+        self.n_cached = 0
+
+    def fit(self, dataset, model, train, tag: str = "", **hooks):
+        return self.fit_many([TrainCall(dataset, model, train, tag, hooks)])[0]
+
+    def _fit_list(self, calls: list, errors: str) -> list:
+        out: list = [None] * len(calls)
+        plans: dict[int, _Plan] = {}
+        for i, call in enumerate(calls):
+            unknown = set(call.hooks) - KEYED_HOOKS - {"progress", "callback"}
+            if call.hooks.get("callback") is not None or unknown:
+                out[i] = self._unstored(call, errors)
+                continue
+            plan = self._plan(call)
+            if isinstance(plan, _Plan):
+                plans[i] = plan
+            else:
+                out[i] = plan  # every member was stored
+        if plans:
+            self._run(plans, out)
+        diverged = [r for r in out if isinstance(r, DivergedError)]
+        if diverged and errors == "raise":
+            raise diverged[0]
+        return out
+
+    def _unstored(self, call: TrainCall, errors: str):
+        try:
+            return super()._train(call)
+        except DivergedError as e:
+            if errors == "raise":
+                raise
+            return e
+
+    def _plan(self, call: TrainCall):
+        """The stored `Fit` when every member is stored, else a `_Plan` of what to train."""
+        dataset, model, train, hooks = call.dataset, call.model, call.train, call.hooks
+        members, frozen = hooks.get("members"), tuple(hooks.get("frozen") or ())
+        specs = store_specs(dataset, model, train, frozen, members, hooks.get("train_rows"))
+        keys = [member_key(s) for s in specs]
+        seeds = train.seeds
+        found = self.store.find_members(keys, seeds)
+        missing = [i for i in range(len(seeds)) if i not in found]
+        if not missing:
+            self.n_cached += len(seeds)
+            self.log(f"reused {call.name}: {len(seeds)} member(s) from the store")
+            return rebuild_fit(dataset, model, train, [found[i] for i in sorted(found)], members)
+        if not self.allow_training:
+            raise MissingResults(
+                f"The store {self.store.path!r} lacks {len(missing)} member(s) of "
+                f"{call.name!r} (claim {self.claim or '-'}) and training is off. "
+                "Run without --no-train to train them."
+            )
+        return _Plan(call, specs, found, missing[0], missing[-1])
+
+    def _jobs(self, plans: dict[int, _Plan]) -> tuple[list[Job], list[tuple[int, int]]]:
+        """The jobs of `plans` (a call cut into parts where the executor splits), and for
+        each job its (call index, first member)."""
+        order = sorted(plans)
+        workers = self.executor.workers if self.executor.split else 1
+        costs = [(plans[i].n, plans[i].cost()) for i in order]
+        jobs, owner = [], []
+        for i, cuts in zip(order, split_spans(costs, workers)):
+            plan = plans[i]
+            self.n_fits += 1
+            self.n_members += plan.n
+            if len(cuts) > 1:
+                self.log(f"sending {plan.call.name}: {plan.n} member(s) in {len(cuts)} parts")
+            for a, b in cuts:
+                part = plan.part(a, b)
+                name = plan.call.name
+                if len(cuts) > 1:
+                    name += f" [seeds {part.span.seeds[0]}-{part.span.seeds[-1]}]"
+                specs = plan.specs[part.lo : part.hi + 1]
+                job = Job(
+                    name,
+                    plan.call.dataset,
+                    plan.call.model,
+                    part.span,
+                    part.hooks,
+                    specs,
+                    self.claim,
+                    CACHE_VERSION,
+                    part=len(cuts) > 1,
+                )
+                jobs.append(job)
+                owner.append((i, part.lo))
+        return jobs, owner
+
+    def _run(self, plans: dict[int, _Plan], out: list) -> None:
+        """Run the plans' jobs on the executor; store and assemble each call as soon as all
+        its parts are back, in ONE transaction, whichever executor trained it."""
+        jobs, owner = self._jobs(plans)
+        waiting = {i: sum(o[0] == i for o in owner) for i in plans}
+        returned: dict[int, list] = {i: [] for i in plans}  # (first member, rows) per part
+
+        def on_result(k: int, result) -> None:
+            i, lo = owner[k]
+            if isinstance(result, Diverged):  # a whole call, every member diverged
+                out[i] = DivergedError(result.message)
+                return
+            returned[i].append((lo, result.rows))
+            waiting[i] -= 1
+            if waiting[i]:
+                return
+            rows = join_parts(returned[i])
+            if isinstance(rows, DivergedError):
+                out[i] = rows
+                return
+            plan = plans[i]
+            self._store_rows(plan, rows)
+            whole = plan.n == plan.call.train.n_seeds and len(returned[i]) == 1
+            out[i] = result.fit if whole and result.fit is not None else self._assemble(plan, rows)
+
+        failures = self.executor.run(jobs, on_result, log=self.log)
+        if failures:
+            raise SweepFailed(failures, len(jobs) - len(failures))
+
+    def _store_rows(self, plan: _Plan, rows: list[dict]) -> None:
+        """Write a span's new members in ONE transaction (those stored before stay as stored)."""
+        span = range(plan.lo, plan.hi + 1)
+        self.store.put_members([r for r, i in zip(rows, span) if i not in plan.found])
+
+    def _assemble(self, plan: _Plan, rows: list[dict]):
+        self.n_cached += len(plan.found)
+        found = dict(plan.found)
+        for j, row in enumerate(rows):  # members stored before stay as they were stored
+            found.setdefault(plan.lo + j, row)
+        call = plan.call
+        ordered = [found[i] for i in range(call.train.n_seeds)]
+        return rebuild_fit(call.dataset, call.model, call.train, ordered, call.hooks.get("members"))

@@ -1,0 +1,166 @@
+"""Runs a claim (or the article's demo) through the runtime and records it: the one path
+that the CLI, `whydl report` and the API share.
+
+Running means training through the cache (members already stored are reused) on an
+executor, analysing, saving the claim's files and storing its record, a JSON-ready dict
+that the report renders without training (`whydl report --no-train`).
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+import traceback
+from dataclasses import dataclass
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+
+from whydl.config import article_config
+from whydl.environment import environment
+from whydl.evidence import ClaimResult, get_claim
+from whydl.evidence.record import claim_command, claim_record
+from whydl.jsonio import plain
+from whydl.plots.demo import seed_figure
+from whydl.plots.svg import figure_svg
+from whydl.result import TrainResult, load_data
+from whydl.runtime.cache import CachedContext
+from whydl.runtime.jobs import SweepFailed
+from whydl.store import MissingResults, Store
+
+DEMO_SEEDS = 10  # the report's demo: the article's network on this many seeds
+
+
+@dataclass
+class ClaimRun:
+    """A claim that ran: its result, its record, and what trained and what was reused."""
+
+    result: ClaimResult
+    record: dict
+    trained: int
+    cached: int
+
+
+def run_claim(claim, preset, seeds, store: Store, out, executor=None, verbose=False) -> ClaimRun:
+    """Run `claim` (a Claim or its name) through the store; save its files in `out`, store
+    its record, and return both."""
+    claim = get_claim(claim) if isinstance(claim, str) else claim
+    ctx = CachedContext(store, claim=claim.name, verbose=verbose, executor=executor)
+    result = claim.run(preset, seeds, ctx)
+    saved = result.save(out)
+    record = claim_record(result, claim, ctx.n_members, ctx.n_cached, saved)
+    record["environment"] = environment()
+    for fig, _caption in result.figures.values():
+        plt.close(fig)  # long sweeps would otherwise keep every figure alive
+    n_seeds = result.params.get("n_seeds", result.verdict.seeds)
+    store.put_result(claim.name, preset, n_seeds, record)
+    return ClaimRun(result, record, ctx.n_members, ctx.n_cached)
+
+
+def run_claims(claims, preset, seeds, store: Store, out, executor=None, verbose=False):
+    """Run every claim; return (records, names of those that failed). One broken claim does
+    not hide the others' evidence: its record says what went wrong."""
+    records, failed = [], []
+    for claim in claims:
+        if verbose:
+            print(f"claim {claim.name} ({preset} preset)", flush=True)
+        try:
+            run = run_claim(claim, preset, seeds, store, Path(out) / claim.name, executor, verbose)
+        except (KeyboardInterrupt, MissingResults):
+            raise
+        except Exception as e:
+            if isinstance(e, SweepFailed):  # its message names every failed job
+                print(f"claim {claim.name}: {e}", file=sys.stderr)
+            else:
+                traceback.print_exc(file=sys.stderr)
+            failed.append(claim.name)
+            n_seeds = claim.params(preset, seeds)["n_seeds"]
+            records.append(
+                {
+                    "name": claim.name,
+                    "title": claim.title,
+                    "error": f"{type(e).__name__}: {e}",
+                    "command": claim_command(claim.name, preset, n_seeds),
+                }
+            )
+            continue
+        records.append(run.record)
+    return records, failed
+
+
+def stored_claims(claims, preset, seeds, store: Store):
+    """The stored records of `claims` at (preset, seeds); and what is missing, by name."""
+    records, missing = [], []
+    for claim in claims:
+        n_seeds = claim.params(preset, seeds)["n_seeds"]
+        record = store.get_result(claim.name, preset, n_seeds)
+        if record is None:
+            missing.append(f"{claim.name} ({preset}, {n_seeds} seeds)")
+        else:
+            records.append(record)
+    return records, missing
+
+
+def run_demo(n_seeds: int, store: Store, executor=None, verbose=False) -> dict:
+    """The article's experiment on `n_seeds` seeds through the store, as a stored record.
+    Its config is fixed, so a stored record is reused as it is."""
+    stored = store.get_result("demo", "", n_seeds)
+    if stored is not None:
+        return stored
+    if verbose:
+        print(f"demo ({n_seeds} seeds)", flush=True)
+    config = article_config().replace(train={"n_seeds": n_seeds})  # as `whydl demo` runs it
+    started = time.perf_counter()
+    dataset = load_data(config.data)
+    ctx = CachedContext(store, claim="demo", verbose=verbose, executor=executor)
+    fit = ctx.fit(dataset, config.model, config.train, tag="demo")
+    result = TrainResult(config, dataset, fit)
+    record = demo_record(result, time.perf_counter() - started, ctx.n_members, ctx.n_cached)
+    record["environment"] = environment()
+    store.put_result("demo", "", n_seeds, record)
+    return record
+
+
+def demo_record(result, seconds: float, trained: int | None = None, cached: int | None = None):
+    """The demo as a JSON-ready record: headline, per-seed table and two figures."""
+    m = result.metrics
+    name = m["metric"]
+    per_seed = m[f"test_{name}_per_seed"]
+    seeds = result.seeds
+    figures = []
+    for fig, caption in (
+        (
+            result.plot(),
+            "Left: the members' mean predicted probability over the plane, with the 0.5 "
+            "decision boundary; train points ●, test points ▲, misclassified test points "
+            "ringed. Right: training and test loss per epoch, median over seeds with a "
+            "10–90% band.",
+        ),
+        (
+            seed_figure(seeds, per_seed, m[f"test_{name}_summary"]),
+            "Test accuracy of each seed (dots) against the mean over seeds and its 95% "
+            "confidence interval (band): the article's single number is one dot.",
+        ),
+    ):
+        figures.append({"caption": caption, "svg": figure_svg(fig)})
+        plt.close(fig)
+    return plain(
+        {
+            "kind": "demo",
+            "name": "demo",
+            "title": "The article's experiment",
+            "headline": result.headline(),
+            "summary": result.summary(),
+            "n_seeds": len(seeds),
+            "table": [
+                {"seed": s, f"test_{name}": a, "test_loss": loss}
+                for s, a, loss in zip(seeds, per_seed, m["test_loss_per_seed"])
+            ],
+            "figures": figures,
+            "seconds": seconds,
+            "command": f"whydl demo --seeds {len(seeds)}",
+            "config": result.config.to_dict(),
+            "trained_members": trained,
+            "cached_members": cached,
+        }
+    )

@@ -1,0 +1,95 @@
+"""What determines a stored member, hashed into its key.
+
+A member is determined by the dataset's bytes, the `ModelConfig`, the `TrainConfig` (less
+`seed` and `n_seeds`, which only say *which* members a call trains), the `frozen` names, the
+member's initial weights (`members` hook) and training rows (`train_rows` hook) when a call
+passes them, and its seed. `member_key` hashes all but the seed; the store's UNIQUE (key,
+seed) constraint keeps each member once.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+
+# Bump when the engine's numbers change for the same config, so old members are not reused.
+# 2: a member whose training loss grows 1000-fold over its initial loss counts as diverged.
+CACHE_VERSION = 2
+
+# engine.fit hooks that change what a member becomes: each is part of the member's key
+KEYED_HOOKS = {"members", "frozen", "train_rows"}
+
+
+# -- keys ------------------------------------------------------------------------------------
+def _sha(*parts: bytes) -> str:
+    h = hashlib.sha256()
+    for p in parts:
+        h.update(p)
+    return h.hexdigest()
+
+
+def dataset_fingerprint(dataset) -> str:
+    """sha256 of the split arrays' bytes, dtypes and shapes, plus the task: two datasets with
+    the same fingerprint train identical members whatever their names."""
+    import numpy as np
+
+    h = hashlib.sha256()
+    for a in (dataset.X_train, dataset.y_train, dataset.X_test, dataset.y_test):
+        a = np.ascontiguousarray(a)
+        h.update(f"{a.dtype}{a.shape}".encode())
+        h.update(a.tobytes())
+    meta = [dataset.task, dataset.n_classes, list(dataset.image_shape or ())]
+    h.update(json.dumps(meta).encode())
+    return h.hexdigest()
+
+
+def state_hash(module) -> str:
+    """sha256 of a module's state_dict (names, dtypes, shapes, values)."""
+    h = hashlib.sha256()
+    for name, t in sorted(module.state_dict().items()):
+        t = t.detach().cpu().contiguous()
+        h.update(f"{name}{t.dtype}{tuple(t.shape)}".encode())
+        h.update(t.numpy().tobytes())
+    return h.hexdigest()
+
+
+def rows_hash(rows) -> str:
+    """sha256 of one member's training-row indices (the engine's `train_rows` hook)."""
+    import numpy as np
+
+    return _sha(np.ascontiguousarray(rows, dtype=np.int64).tobytes())
+
+
+def config_spec(dataset, model, train, frozen=(), init=None, rows=None) -> dict:
+    """What determines a member except its seed, as a JSON-ready dict. `init` and `rows` are
+    hashes of the member's initial weights and training rows, when a call passes them."""
+    t = dataclasses.asdict(train)
+    del t["seed"], t["n_seeds"]  # which members, not how they train
+    return {
+        "cache_version": CACHE_VERSION,
+        "dataset": dataset_fingerprint(dataset),
+        "model": dataclasses.asdict(model),
+        "train": t,
+        "frozen": sorted(frozen),
+        "init": init,
+        "train_rows": rows,
+    }
+
+
+def member_key(spec: dict) -> str:
+    return _sha(json.dumps(spec, sort_keys=True, default=list).encode())
+
+
+def member_specs(dataset, model, train, frozen=(), members=None, train_rows=None) -> list[dict]:
+    """One spec per seed of `train.seeds` (they differ when `members` or `train_rows`, one
+    entry per member, are given)."""
+    n = train.n_seeds
+    inits = [state_hash(m) for m in members] if members is not None else [None] * n
+    rows = [rows_hash(r) for r in train_rows] if train_rows is not None else [None] * n
+    return [config_spec(dataset, model, train, frozen, i, r) for i, r in zip(inits, rows)]
+
+
+def run_id(keys, seeds) -> str:
+    """The id shared by the members one training call wrote."""
+    return _sha(",".join(f"{k}:{s}" for k, s in zip(keys, seeds)).encode())[:12]
