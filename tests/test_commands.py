@@ -321,6 +321,7 @@ def afile(tmp_path):
         (("serve", "--port", 70000), "expected a port number 0..65535"),
         (("serve", "--host", "999.1.1.1"), "--host '999.1.1.1' is not an address"),
         (("train", "--hidden", "100000,100000"), "over the memory budget of 8 GiB"),
+        (("train", "--n", 20, "--test-size", 0.99), "leaves 0 training and 20 test points"),
         (("train", "--dataset", "digits", "--n", 50, "--noise", 0.5), "would ignore --n, --noise"),
         (("train", "--momentum", 0.5, "--optimizer", "adam"), "--momentum only applies to"),
         (("train", "--architecture", "cnn", "--dataset", "digits", "--hidden", "5"), "--hidden"),

@@ -226,7 +226,7 @@ def test_any_toml_config_trains_or_is_refused_in_one_line_many(capsys, text):
 
 
 # -- playground settings -----------------------------------------------------------------------
-SETTING_NAMES = ["dataset", "noise", "n_points", "train_ratio", "data_seed", "hidden",
+SETTING_NAMES = ["dataset", "noise", "n_samples", "test_size", "data_seed", "hidden",
                  "activation", "dropout", "batch_norm", "optimizer", "lr", "batch_size",
                  "weight_decay", "seed", "unknown"]  # fmt: skip
 setting_values = st.one_of(
@@ -242,8 +242,8 @@ setting_values = st.one_of(
 plausible_setting = {
     "dataset": st.sampled_from(["moons", "circles", "xor", "gaussians", "spiral", "csv", "x"]),
     "noise": st.floats(-0.1, 1.2, allow_nan=False),
-    "n_points": st.integers(0, 3000),
-    "train_ratio": st.floats(0, 1),
+    "n_samples": st.integers(0, 3000),
+    "test_size": st.floats(0, 1),
     "hidden": st.lists(st.integers(-1, 70), max_size=9),
     "activation": st.sampled_from(["relu", "tanh", "sigmoid", "gelu", "linear", "elu"]),
     "dropout": st.floats(-0.1, 1.0, allow_nan=False),
@@ -284,7 +284,7 @@ def _check_settings(raw):
 
 
 @FAST
-@example({"hidden": [64] * 8, "n_points": 10_000})
+@example({"hidden": [64] * 8, "n_samples": 10_000})
 @example({"lr": float("nan")})
 @example({"dataset": "csv"})
 @given(playground_settings())

@@ -10,15 +10,19 @@ True
 
 from __future__ import annotations
 
-import dataclasses
+import inspect
 import os
+import typing
+from dataclasses import fields
 
-from whydl.config import DataConfig, ModelConfig, RunConfig, TrainConfig
+from whydl.config import SECTIONS, RunConfig
 from whydl.data import Dataset
 from whydl.engine import fit as engine_fit
+from whydl.errors import WhydlError, did_you_mean
 from whydl.result import TrainResult, load_data
 
 __all__ = ["TrainResult", "load_data", "run", "train"]
+ALIASES = {"seeds": "n_seeds"}  # the CLI's --seeds, as the API has always spelt it
 
 
 def run(config: RunConfig, dataset: Dataset | None = None, progress=None) -> TrainResult:
@@ -27,43 +31,15 @@ def run(config: RunConfig, dataset: Dataset | None = None, progress=None) -> Tra
     return TrainResult(config, dataset, engine_fit(dataset, config.model, config.train, progress))
 
 
-def train(
-    data="moons",
-    *,
-    target: str | None = None,
-    n_samples: int | None = None,
-    noise: float | None = None,
-    data_seed: int = 42,
-    test_size: float = 0.3,
-    n_classes: int | None = None,
-    architecture: str = "mlp",
-    hidden=None,
-    activation: str | None = None,
-    dropout: float | None = None,
-    batch_norm: bool | None = None,
-    residual: bool | None = None,
-    init: str = "default",
-    task: str | None = None,
-    optimizer: str = "adam",
-    lr: float = 0.01,
-    momentum: float | None = None,
-    weight_decay: float = 0.0,
-    batch_size: int = 32,
-    epochs: int = 100,
-    early_stopping: bool = False,
-    patience: int | None = None,
-    seed: int = 0,
-    seeds: int = 1,
-    device: str = "cpu",
-    progress=None,
-) -> TrainResult:
+def train(data=None, *, progress=None, **options) -> TrainResult:
     """Train `seeds` members at once and return a `TrainResult`.
 
     `data` is a dataset name ("moons", "spiral", "digits", ...), a path to a CSV file (with
-    `target=`), or a `Dataset`. The defaults are the article's experiment. An option left
-    at None takes its default where it applies (n_samples 1000, momentum 0.9, patience 10,
-    hidden (10, 10), ...); one given where it does not apply (noise on digits, momentum
-    with Adam) raises a `WhydlError`.
+    `target=`), or a `Dataset`. Every other keyword is a config field by its name, with its
+    default (the signature lists them; `whydl train --help` explains each); `seeds` is
+    `n_seeds`. The defaults are the article's experiment. An option left at None takes its
+    default where it applies; one given where it does not apply (noise on digits, momentum
+    with Adam) raises a `WhydlError`, and so does an unknown one.
 
     Example
     -------
@@ -72,31 +48,72 @@ def train(
     >>> r.member(0)(torch.zeros(1, 2)).shape
     torch.Size([1, 1])
     """
-    given = {k: v for k, v in locals().items() if v is not None and k not in ("data", "progress")}
-    dataset = data if isinstance(data, Dataset) else None
-    is_csv = isinstance(data, str | os.PathLike) and str(data).lower().endswith(".csv")
-    sections = {
-        "data": {
-            "dataset": dataset.name if dataset is not None else ("csv" if is_csv else str(data)),
-            "csv": str(data) if is_csv else None,
-        },
-        "model": {},
-        "train": {"n_seeds": seeds},
-    }
-    owner = {
-        **dict.fromkeys(_field_names(DataConfig), "data"),
-        **dict.fromkeys(_field_names(ModelConfig), "model"),
-        **dict.fromkeys(_field_names(TrainConfig), "train"),
-    }
-    for key, value in given.items():
-        if key in owner:
-            sections[owner[key]][key] = tuple(value) if key == "hidden" else value
-    config = RunConfig().replace(**sections)
-    config.check_used(
-        {f"{owner[k]}.{k}" for k in given if k in owner}, name_of=lambda k: k.split(".")[1]
-    )
-    return run(config, dataset, progress)
+    owner = {name: section for section, names in _field_names().items() for name in names}
+    given = _given(options, owner) | _data_options(data, options)
+    sections = {section: {} for section in SECTIONS}
+    for name, value in given.items():
+        sections[owner[name]][name] = value
+    config = RunConfig(**{s: SECTIONS[s](**values) for s, values in sections.items()})
+    chosen = {f"{owner[name]}.{name}" for name in given if name not in ("dataset", "csv")}
+    config.check_used(chosen, name_of=lambda key: key.split(".")[1])
+    return run(config, data if isinstance(data, Dataset) else None, progress)
 
 
-def _field_names(klass) -> tuple[str, ...]:
-    return tuple(f.name for f in dataclasses.fields(klass))
+def _given(options: dict, owner: dict) -> dict:
+    """The options a caller set (None: not set), by their config names; an unknown name or
+    one given twice (seeds and n_seeds) is refused."""
+    given, spelt = {}, {}
+    for key, value in options.items():
+        name = ALIASES.get(key, key)
+        if name not in owner:
+            known = [*owner, *ALIASES]
+            raise WhydlError(
+                f"train() got an unknown option {key!r}.{did_you_mean(key, known)} "
+                f"Options: {', '.join(known)}."
+            )
+        if value is not None:
+            if name in given:
+                twice = f"{spelt[name]}= and {key}="
+                raise WhydlError(f"train() got {name} twice, as {twice}: pass one of them.")
+            given[name], spelt[name] = value, key
+    return given
+
+
+def _data_options(data, options: dict) -> dict:
+    """The DataConfig fields `data` stands for: a `Dataset`'s name, a CSV file or a name."""
+    if data is None:
+        return {"dataset": "csv"} if options.get("csv") is not None else {}
+    if options.get("dataset") is not None or options.get("csv") is not None:
+        raise WhydlError("train() got the data twice: pass `data`, or dataset=/csv=, not both.")
+    if isinstance(data, Dataset):
+        return {"dataset": data.name}
+    if isinstance(data, str | os.PathLike) and str(data).lower().endswith(".csv"):
+        return {"dataset": "csv", "csv": str(data)}
+    return {"dataset": str(data)}
+
+
+def _field_names() -> dict[str, tuple[str, ...]]:
+    """Each section's field names, read from the configs when called."""
+    return {section: tuple(f.name for f in fields(klass)) for section, klass in SECTIONS.items()}
+
+
+def _signature() -> inspect.Signature:
+    """train(data=None, *, <every config field with its default>, seeds, progress), for
+    help() and editors: the keywords are the config fields, so they are listed from them."""
+    keyword, positional = inspect.Parameter.KEYWORD_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD
+    data = str | os.PathLike | Dataset | None
+    params = [inspect.Parameter("data", positional, default=None, annotation=data)]
+    for klass in SECTIONS.values():
+        hints = typing.get_type_hints(klass)
+        params += [
+            inspect.Parameter(f.name, keyword, default=f.default, annotation=hints[f.name])
+            for f in fields(klass)
+        ]
+    params += [
+        inspect.Parameter(alias, keyword, default=None, annotation=int | None) for alias in ALIASES
+    ]
+    params.append(inspect.Parameter("progress", keyword, default=None))
+    return inspect.Signature(params, return_annotation=TrainResult)
+
+
+train.__signature__ = _signature()

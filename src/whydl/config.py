@@ -1,5 +1,8 @@
 """Frozen configs, one per concern, with best-practice defaults and validation.
 
+Each field owns its `Option` (help, bounds, choices, flag): the checks here, the flags of
+`whydl train`, the keywords of `whydl.train()` and the playground's limits derive from it.
+
 Every output directory stores `config.json` (from `RunConfig.to_dict`); `RunConfig.hash`
 gives a stable key for caching. Invalid values raise `WhydlError` saying how to fix them.
 """
@@ -9,10 +12,12 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import numbers
 import tomllib
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 
+from whydl.data import DATASETS, MAX_SAMPLES
 from whydl.data.bundled import BUNDLED
 from whydl.data.synthetic import GENERATORS
 from whydl.errors import WhydlError, did_you_mean
@@ -25,10 +30,89 @@ TASK_NAMES = ("binary", "multiclass", "regression")
 DEVICE_NAMES = ("auto", "cpu", "cuda")
 MAX_SEEDS = 1000
 MAX_WEIGHT_DECAY = 10.0  # a larger L2 penalty only zeroes the weights (and 1e38 overflows)
+MAX_LAYERS, MAX_WIDTH = 100, 100_000
 MOMENTUM_OPTIMIZERS = ("momentum", "nesterov")
 N_CLASSES_DATASETS = ("gaussians", "spiral")
-# a config key spelt like its CLI flag (--seeds, --n) means the field the flag sets
-FLAG_SPELLINGS = {"seeds": "n_seeds", "n": "n_samples", "data": "csv"}
+
+
+@dataclass(frozen=True)
+class Bounds:
+    """The numbers an option takes: low..high, each end closed unless open; high None for no
+    end. Integer ends mean an integer option ("1..100000"), float ends a real one ("[0, 1)")."""
+
+    low: float
+    high: float | None = None
+    low_open: bool = False
+    high_open: bool = False
+
+    def __contains__(self, value) -> bool:
+        if not isinstance(value, numbers.Real) or value != value:  # a non-number, or NaN
+            return False
+        high, above = self.high, value > self.low if self.low_open else value >= self.low
+        return above and (high is None or (value < high if self.high_open else value <= high))
+
+    def describe(self) -> str:
+        """The bounds for a message: 'in 1..100000', 'in (0, 100]', '>= 0'."""
+        if self.high is None:
+            return f"{'>' if self.low_open else '>='} {self.low:g}"
+        if isinstance(self.low, int) and not (self.low_open or self.high_open):
+            return f"in {self.low}..{self.high}"
+        left, right = "(["[not self.low_open], ")]"[not self.high_open]
+        return f"in {left}{self.low:g}, {self.high:g}{right}"
+
+
+SEED = Bounds(0, 2**31 - 1)  # numpy seeds take 32 bits; the headroom keeps seed + i valid
+
+
+@dataclass(frozen=True)
+class Option:
+    """What the flags, the API and the playground need to know about a config field."""
+
+    help: str
+    bounds: Bounds | None = None  # for a tuple field: each element's
+    choices: tuple[str, ...] = ()
+    flags: tuple[str, ...] = ()  # the CLI flags when they are not --field-name
+    metavar: str | None = None
+    example: object = None  # for messages: "e.g. 0.01"
+    default_text: str = ""  # what a default of None means, for help: "inferred"
+    expected: str = ""  # for messages, when the bounds alone say it badly
+
+    def check(self, name: str, value) -> None:
+        """A `WhydlError` unless `value` is one of the choices and inside the bounds."""
+        if self.choices and value not in self.choices:
+            raise WhydlError(
+                f"{name}={show_value(value)} is not valid. "
+                f"Expected one of: {', '.join(self.choices)}.{did_you_mean(value, self.choices)}"
+            )
+        if self.bounds is not None and value not in self.bounds:
+            expected = self.expected or self.bounds.describe()
+            raise WhydlError(
+                f"{name}={show_value(value, str)} must be {expected}, e.g. {self.example}."
+            )
+
+
+def option(default, help: str, bounds: Bounds | None = None, example=None, **spec):
+    """A dataclass field holding its `Option` (whose example for messages is the default)."""
+    spec = Option(help, bounds, example=default if example is None else example, **spec)
+    return field(default=default, metadata={"option": spec})
+
+
+def option_of(f: dataclasses.Field) -> Option:
+    return f.metadata["option"]
+
+
+def show_value(value, spell=repr) -> str:
+    """A user's value for a message, cut short so a huge one cannot flood it."""
+    text = spell(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _validate(config) -> None:
+    """Check each field against its option (None is a default; a tuple is its owner's job)."""
+    for f in fields(config):
+        value = getattr(config, f.name)
+        if not ((value is None and f.default is None) or isinstance(value, tuple)):
+            option_of(f).check(f.name, value)
 
 
 def _check(ok: bool, message: str) -> None:
@@ -36,30 +120,22 @@ def _check(ok: bool, message: str) -> None:
         raise WhydlError(message)
 
 
-def _choice(name: str, value, choices) -> None:
-    _check(
-        value in choices, f"{name}={value!r} is not valid. Expected one of: {', '.join(choices)}."
-    )
-
-
 def _check_type(where: str, value, annotation: str) -> None:
     """Config files are user input: check each value's type against the field's annotation."""
     if value is None and "None" in annotation:
         return
     base = annotation.split("|")[0].strip()
-    ok = {
-        "bool": lambda v: isinstance(v, bool),
-        "int": lambda v: isinstance(v, int) and not isinstance(v, bool),
-        "float": lambda v: isinstance(v, int | float) and not isinstance(v, bool),
-        "str": lambda v: isinstance(v, str),
-        "tuple[int, ...]": lambda v: (
-            isinstance(v, list | tuple)
-            and all(isinstance(x, int) and not isinstance(x, bool) for x in v)
-        ),
-    }[base](value)
+    if base == "tuple[int, ...]":
+        ok = isinstance(value, list | tuple) and all(_is(x, int) for x in value)
+    else:
+        ok = _is(value, {"bool": bool, "int": int, "float": int | float, "str": str}[base])
     names = {"tuple[int, ...]": "a list of integers, e.g. [10, 10]", "str": "a string"}
     expected = names.get(base, f"a value of type {base}")
     _check(ok, f"{where} = {value!r}: expected {expected}. Fix the value in the config file.")
+
+
+def _is(value, kind) -> bool:  # isinstance, but a bool is no number (TOML tells them apart)
+    return isinstance(value, kind) and (kind is bool or not isinstance(value, bool))
 
 
 def article_config() -> RunConfig:
@@ -73,10 +149,6 @@ def article_config() -> RunConfig:
     (10, 10)
     """
     return RunConfig(data=DataConfig(dataset="moons", n_samples=1000, noise=0.1))
-
-
-def _type_of(klass, name: str) -> str:
-    return next((str(f.type) for f in fields(klass) if f.name == name), "")
 
 
 def read_toml(path) -> dict:
@@ -106,95 +178,102 @@ def given_keys(d: dict) -> set[str]:
 class DataConfig:
     """Which data: a named dataset, or a CSV file with a target column."""
 
-    dataset: str = "moons"
-    n_samples: int = 1000
-    noise: float | None = None  # None: the dataset's default (0.1 for the 2-D sets)
-    data_seed: int = 42  # seeds generation and the train/test split (the article's 42)
-    test_size: float = 0.3
-    n_classes: int | None = None  # gaussians and spiral only
-    csv: str | None = None
-    target: str | None = None
+    # fmt: off
+    # a free name rather than choices: `load_dataset` checks it, with a did-you-mean
+    dataset: str = option("moons", f"a generated or bundled dataset: {', '.join(DATASETS)}",
+                          metavar="NAME")
+    n_samples: int = option(1000, "points of a generated dataset", Bounds(4, MAX_SAMPLES),
+                            flags=("--n", "--n-samples"), metavar="N")
+    noise: float | None = option(None, "noise level of a generated dataset", Bounds(0.0, 10.0),
+                                 example=0.1, default_text="0.1; teacher 0")
+    data_seed: int = option(42, "seed of data generation and split", SEED, metavar="SEED")
+    test_size: float = option(0.3, "fraction held out for testing", Bounds(0.0, 1.0, True, True),
+                              metavar="FRACTION")
+    n_classes: int | None = option(None, "classes of gaussians / arms of spiral", Bounds(2, 10),
+                                   example=3, default_text="3 / 2", metavar="K")
+    csv: str | None = option(None, "your own CSV file (use with --target)", flags=("--data",),
+                             metavar="FILE.csv")
+    target: str | None = option(None, "the CSV column to predict", metavar="COLUMN")
+    # fmt: on
 
     def __post_init__(self):
-        if self.csv is not None:
-            _check(
-                bool(self.target), f"csv={self.csv!r} needs a target column: add --target COLUMN."
-            )
-        _check(
-            0.0 < self.test_size < 1.0, f"test_size={self.test_size} must be in (0, 1), e.g. 0.3."
-        )
+        _validate(self)
+        missing = f"csv={self.csv!r} needs a target column: add --target COLUMN."
+        _check(self.csv is None or bool(self.target), missing)
 
 
 @dataclass(frozen=True)
 class ModelConfig:
     """The network: an MLP with its options, or the small CNN for 8x8 images."""
 
-    architecture: str = "mlp"
-    hidden: tuple[int, ...] = (10, 10)
-    activation: str = "relu"
-    dropout: float = 0.0
-    batch_norm: bool = False
-    residual: bool = False
-    init: str = "default"
+    # fmt: off
+    architecture: str = option("mlp", "an MLP, or the small CNN for 8x8 images",
+                               choices=ARCHITECTURES)
+    hidden: tuple[int, ...] = option((10, 10), "hidden layer widths", Bounds(1, MAX_WIDTH),
+                                     metavar="W1,W2,...")
+    activation: str = option("relu", "activation of the hidden layers", choices=ACTIVATION_NAMES)
+    dropout: float = option(0.0, "dropout probability", Bounds(0.0, 1.0, high_open=True),
+                            example=0.2, metavar="P")
+    batch_norm: bool = option(False, "batch norm after each hidden layer")
+    residual: bool = option(False, "skip connections between equal-width layers")
+    init: str = option("default", "weight initialisation", choices=INIT_NAMES)
+    # fmt: on
 
     def __post_init__(self):
-        _choice("architecture", self.architecture, ARCHITECTURES)
-        _choice("activation", self.activation, ACTIVATION_NAMES)
-        _choice("init", self.init, INIT_NAMES)
         object.__setattr__(self, "hidden", tuple(int(h) for h in self.hidden))
+        _validate(self)
+        widths = option_of(next(f for f in fields(self) if f.name == "hidden")).bounds
         _check(
-            all(1 <= h <= 100_000 for h in self.hidden) and len(self.hidden) <= 100,
-            f"hidden={self.hidden} is not valid. Expected up to 100 layer widths, each 1..100000, "
-            "e.g. --hidden 10,10.",
+            all(h in widths for h in self.hidden) and len(self.hidden) <= MAX_LAYERS,
+            f"hidden={self.hidden} is not valid. Expected up to {MAX_LAYERS} layer widths, each "
+            f"{widths.describe()}, e.g. --hidden 10,10.",
         )
-        _check(0.0 <= self.dropout < 1.0, f"dropout={self.dropout} must be in [0, 1), e.g. 0.2.")
 
 
 @dataclass(frozen=True)
 class TrainConfig:
     """How to train: task, optimiser, schedule, seeds and device."""
 
-    task: str | None = None  # None: inferred from the data
-    optimizer: str = "adam"
-    lr: float = 0.01
-    momentum: float = 0.9
-    weight_decay: float = 0.0
-    batch_size: int = 32  # 0: full batch
-    epochs: int = 100
-    early_stopping: bool = False
-    patience: int = 10
-    validation_fraction: float = 0.1  # carved from the training split when early stopping
-    seed: int = 0  # first member's seed; members use seed, seed+1, ...
-    n_seeds: int = 1
-    device: str = "cpu"
+    # fmt: off
+    task: str | None = option(None, "override the task inferred from the data",
+                              choices=TASK_NAMES, default_text="inferred")
+    optimizer: str = option("adam", "the optimiser", choices=OPTIMIZER_NAMES)
+    lr: float = option(0.01, "learning rate", Bounds(0.0, 100.0, low_open=True))
+    momentum: float = option(0.9, "for optimizer momentum/nesterov only",
+                             Bounds(0.0, 1.0, high_open=True))
+    weight_decay: float = option(0.0, "L2 penalty; decoupled for adamw",
+                                 Bounds(0.0, MAX_WEIGHT_DECAY), example=1e-4, metavar="L2")
+    batch_size: int = option(32, "minibatch size, 0 = full batch", Bounds(0),
+                             expected=">= 1 (0 = full batch)", metavar="N")
+    epochs: int = option(100, "passes over the training data", Bounds(1, 100_000))
+    early_stopping: bool = option(False, "stop on validation loss, holding out "
+                                  "--validation-fraction of the training split")
+    patience: int = option(10, "with --early-stopping: epochs without improvement", Bounds(1))
+    validation_fraction: float = option(0.1, "with --early-stopping: the share of the training "
+                                        "split held out", Bounds(0.0, 0.5, True, True),
+                                        metavar="FRACTION")
+    seed: int = option(0, "seed of the first member; the others count up from it", SEED)
+    n_seeds: int = option(1, "members trained at once", Bounds(1, MAX_SEEDS), example=30,
+                          flags=("--seeds",), metavar="N")
+    device: str = option("cpu", "where to train", choices=DEVICE_NAMES)
+    # fmt: on
 
     def __post_init__(self):
-        if self.task is not None:
-            _choice("task", self.task, TASK_NAMES)
-        _choice("optimizer", self.optimizer, OPTIMIZER_NAMES)
-        _choice("device", self.device, DEVICE_NAMES)
-        _check(0 < self.lr <= 100, f"lr={self.lr} must be in (0, 100], e.g. 0.01.")
-        _check(0 <= self.momentum < 1, f"momentum={self.momentum} must be in [0, 1), e.g. 0.9.")
-        _check(
-            0 <= self.weight_decay <= MAX_WEIGHT_DECAY,
-            f"weight_decay={self.weight_decay} must be in [0, {MAX_WEIGHT_DECAY:g}], e.g. 1e-4.",
-        )
-        _check(self.batch_size >= 0, f"batch_size={self.batch_size} must be >= 1 (0 = full batch).")
-        _check(1 <= self.epochs <= 100_000, f"epochs={self.epochs} must be in 1..100000.")
-        _check(self.patience >= 1, f"patience={self.patience} must be >= 1, e.g. 10.")
-        _check(
-            0 < self.validation_fraction < 0.5,
-            f"validation_fraction={self.validation_fraction} must be in (0, 0.5), e.g. 0.1.",
-        )
-        _check(
-            1 <= self.n_seeds <= MAX_SEEDS,
-            f"n_seeds={self.n_seeds} must be in 1..{MAX_SEEDS}, e.g. --seeds 30.",
-        )
-        _check(self.seed >= 0, f"seed={self.seed} must be >= 0.")
+        _validate(self)
 
     @property
     def seeds(self) -> list[int]:
         return list(range(self.seed, self.seed + self.n_seeds))
+
+
+SECTIONS = {"data": DataConfig, "model": ModelConfig, "train": TrainConfig}
+# a config key spelt like its CLI flag (--seeds, --n, --data) means the field the flag sets
+FLAG_SPELLINGS = {
+    option_of(f).flags[0][2:].replace("-", "_"): f.name
+    for klass in SECTIONS.values()
+    for f in fields(klass)
+    if option_of(f).flags
+}
 
 
 @dataclass(frozen=True)
@@ -218,36 +297,30 @@ class RunConfig:
     def from_dict(cls, d: dict, source: str = "config") -> RunConfig:
         if not isinstance(d, dict):
             raise WhydlError(f"{source}: expected a table with [data], [model], [train] sections.")
-        parts = {"data": DataConfig, "model": ModelConfig, "train": TrainConfig}
-        unknown = set(d) - set(parts)
-        hint = did_you_mean(sorted(unknown)[0], parts) if unknown else ""
+        unknown = set(d) - set(SECTIONS)
+        hint = did_you_mean(sorted(unknown)[0], SECTIONS) if unknown else ""
         _check(
             not unknown,
             f"{source}: unknown section(s) {sorted(unknown)}.{hint} Expected: data, model, train.",
         )
         built = {}
-        for key, klass in parts.items():
+        for key, klass in SECTIONS.items():
             section = d.get(key, {}) or {}
             _check(isinstance(section, dict), f"{source}: [{key}] must be a table.")
-            valid = {f.name for f in fields(klass)}
-            bad = set(section) - valid
+            types = {f.name: str(f.type) for f in fields(klass)}
+            bad = set(section) - set(types)
             first = sorted(bad)[0] if bad else ""
             alias = FLAG_SPELLINGS.get(first)
-            hint = f" Did you mean {alias!r}?" if alias in valid else did_you_mean(first, valid)
+            hint = f" Did you mean {alias!r}?" if alias in types else did_you_mean(first, types)
             _check(
                 not bad,
                 f"{source}: unknown key(s) {sorted(bad)} in [{key}].{hint} "
-                f"Valid keys: {', '.join(sorted(valid))}.",
+                f"Valid keys: {', '.join(sorted(types))}.",
             )
             # None means "not used" in a saved config.json: read it back as the default
-            section = {
-                k: v
-                for k, v in section.items()
-                if not (v is None and "None" not in _type_of(klass, k))
-            }
-            for f in fields(klass):
-                if f.name in section:
-                    _check_type(f"{source}: [{key}] {f.name}", section[f.name], f.type)
+            section = {k: v for k, v in section.items() if v is not None or "None" in types[k]}
+            for name, value in section.items():
+                _check_type(f"{source}: [{key}] {name}", value, types[name])
             try:
                 built[key] = klass(**section)
             except TypeError as e:
@@ -320,7 +393,7 @@ class RunConfig:
 
     def replace(self, **sections) -> RunConfig:
         """New config with some sections' fields replaced: replace(train={"epochs": 5})."""
-        parts = {k: getattr(self, k) for k in ("data", "model", "train")}
+        parts = {k: getattr(self, k) for k in SECTIONS}
         for key, changes in sections.items():
             parts[key] = dataclasses.replace(parts[key], **changes)
         return RunConfig(**parts)

@@ -1,41 +1,25 @@
 """The options of `whydl train` and `whydl demo` as argparse flags, and the config they build.
 
-Help texts take their defaults from the config dataclasses, so help and behaviour cannot
-disagree. `config_from_args` merges flags over a config file over the defaults, and refuses
-an option the run would ignore (noise on digits, momentum with Adam).
+Every flag is generated from a config field's `Option` (help, bounds, choices, flag name),
+so a field added to a config is a flag at once, and help and behaviour cannot disagree.
+`config_from_args` merges flags over a config file over the defaults, and refuses an option
+the run would ignore (noise on digits, momentum with Adam); `train_args` goes the other way,
+from a config to the flags that rebuild it.
 """
 
 from __future__ import annotations
 
 import argparse
-from dataclasses import fields
+from dataclasses import Field, fields
 
-from whydl.config import (
-    ACTIVATION_NAMES,
-    ARCHITECTURES,
-    DEVICE_NAMES,
-    INIT_NAMES,
-    OPTIMIZER_NAMES,
-    TASK_NAMES,
-    DataConfig,
-    ModelConfig,
-    TrainConfig,
-)
-from whydl.data import DATASETS
+from whydl.config import SECTIONS, RunConfig, option_of
 
-_CONFIGS = {"data": DataConfig, "model": ModelConfig, "train": TrainConfig}
+COMMON = ("n_seeds", "seed", "device")  # what `whydl demo` takes too (with --out)
+GROUPS = {"data": "data", "model": "model", "train": "training"}  # --help's headings
 
 
 class UsageError(Exception):
     """A command line that cannot run: one line, exit 2."""
-
-
-def _default(section: str, name: str) -> str:
-    """'(default X)' from the config dataclass, so help and behaviour cannot disagree."""
-    value = next(f.default for f in fields(_CONFIGS[section]) if f.name == name)
-    if isinstance(value, tuple):
-        value = ",".join(map(str, value))
-    return f"(default {value})"
 
 
 def parse_widths(text: str) -> tuple[int, ...]:
@@ -60,202 +44,125 @@ def parse_port(text: str) -> int:
     return port
 
 
+# a field's annotation -> how argparse reads its value ("float | None" reads as float)
+PARSERS = {"int": int, "float": float, "str": str, "tuple[int, ...]": parse_widths}
+
+
+def _fields(sections=None) -> dict[str, tuple[str, Field]]:
+    """Every option as {dest: (section, field)}; a field's dest is its name (args.csv)."""
+    sections = SECTIONS if sections is None else sections
+    return {f.name: (name, f) for name, klass in sections.items() for f in fields(klass)}
+
+
+def _fields_of(config: RunConfig) -> dict[str, tuple[str, Field]]:
+    """The options of `config`'s own sections (whichever config classes it was built from)."""
+    return _fields({name: type(getattr(config, name)) for name in SECTIONS})
+
+
+def _flags(f: Field) -> tuple[str, ...]:
+    """A field's flags: its option's (--n, --n-samples), else --field-name."""
+    return option_of(f).flags or ("--" + f.name.replace("_", "-"),)
+
+
+def _help(f: Field) -> str:
+    """The option's help with its default, taken from the field: '(default 10,10)'."""
+    spec, value = option_of(f), f.default
+    if isinstance(value, bool):
+        shown = "on" if value else "off"
+    elif isinstance(value, tuple):
+        shown = ",".join(map(str, value))
+    else:
+        shown = spec.default_text if value is None else value
+    default = f" (default {shown})" if shown != "" else ""
+    return (spec.help + default).replace("%", "%%")  # argparse formats help with %
+
+
+def _add(parser, f: Field) -> None:
+    spec, kind = option_of(f), str(f.type).split("|")[0].strip()
+    if kind == "bool":  # a switch; one that is on by default also gets --no-...
+        action = argparse.BooleanOptionalAction if f.default else "store_true"
+        parser.add_argument(*_flags(f), dest=f.name, action=action, default=None, help=_help(f))
+        return
+    parser.add_argument(
+        *_flags(f),
+        dest=f.name,
+        type=PARSERS[kind],
+        choices=spec.choices or None,
+        metavar=None if spec.choices else spec.metavar,
+        help=_help(f),
+    )
+
+
 def add_run_options(p: argparse.ArgumentParser) -> None:
-    """Flags shared by `train` (all) and `demo` (seeds, device, out)."""
-    d = p.add_argument_group("data")
-    # validated by `load_dataset` (with a did-you-mean), so its message is the API's too
-    d.add_argument(
-        "--dataset",
-        metavar="NAME",
-        help=f"a generated or bundled dataset: {', '.join(DATASETS)} "
-        + _default("data", "dataset"),
-    )
-    d.add_argument("--data", metavar="FILE.csv", help="your own CSV file (use with --target)")
-    d.add_argument("--target", metavar="COLUMN", help="the CSV column to predict")
-    d.add_argument(
-        "--n",
-        "--n-samples",
-        dest="n_samples",
-        type=int,
-        metavar="N",
-        help="points of a generated dataset " + _default("data", "n_samples"),
-    )
-    d.add_argument(
-        "--noise", type=float, help="noise level of a generated dataset (default 0.1; teacher 0)"
-    )
-    d.add_argument(
-        "--data-seed",
-        type=int,
-        metavar="SEED",
-        help="seed of data generation and split " + _default("data", "data_seed"),
-    )
-    d.add_argument(
-        "--test-size",
-        type=float,
-        metavar="FRACTION",
-        help="fraction held out for testing " + _default("data", "test_size"),
-    )
-    d.add_argument(
-        "--n-classes",
-        type=int,
-        metavar="K",
-        help="classes of gaussians / arms of spiral (default 3 / 2)",
-    )
-    m = p.add_argument_group("model")
-    m.add_argument(
-        "--architecture",
-        choices=ARCHITECTURES,
-        help="an MLP, or the small CNN for 8x8 images " + _default("model", "architecture"),
-    )
-    m.add_argument(
-        "--hidden",
-        type=parse_widths,
-        metavar="W1,W2,...",
-        help="hidden layer widths " + _default("model", "hidden"),
-    )
-    m.add_argument("--activation", choices=ACTIVATION_NAMES, help=_default("model", "activation"))
-    m.add_argument(
-        "--dropout",
-        type=float,
-        metavar="P",
-        help="dropout probability " + _default("model", "dropout"),
-    )
-    m.add_argument(
-        "--batch-norm",
-        action="store_true",
-        default=None,
-        help="batch norm after each hidden layer (default off)",
-    )
-    m.add_argument(
-        "--residual",
-        action="store_true",
-        default=None,
-        help="skip connections between equal-width layers (default off)",
-    )
-    m.add_argument("--init", choices=INIT_NAMES, help=_default("model", "init"))
-    t = p.add_argument_group("training")
-    t.add_argument(
-        "--task",
-        choices=TASK_NAMES,
-        help="override the task inferred from the data (default inferred)",
-    )
-    t.add_argument("--optimizer", choices=OPTIMIZER_NAMES, help=_default("train", "optimizer"))
-    t.add_argument("--lr", type=float, help="learning rate " + _default("train", "lr"))
-    t.add_argument(
-        "--momentum",
-        type=float,
-        help="for optimizer momentum/nesterov only " + _default("train", "momentum"),
-    )
-    t.add_argument(
-        "--weight-decay",
-        type=float,
-        metavar="L2",
-        help="L2 penalty; decoupled for adamw " + _default("train", "weight_decay"),
-    )
-    t.add_argument(
-        "--batch-size",
-        type=int,
-        metavar="N",
-        help="minibatch size, 0 = full batch " + _default("train", "batch_size"),
-    )
-    t.add_argument(
-        "--epochs", type=int, help="passes over the training data " + _default("train", "epochs")
-    )
-    t.add_argument(
-        "--early-stopping",
-        action="store_true",
-        default=None,
-        help="stop on validation loss (10%% of the training split held out; default off)",
-    )
-    t.add_argument(
-        "--patience",
-        type=int,
-        help="with --early-stopping: epochs without improvement " + _default("train", "patience"),
-    )
+    """Every config field as a flag of `train`, grouped by section; then `add_common`."""
+    for section, klass in SECTIONS.items():
+        group = p.add_argument_group(GROUPS.get(section, section))
+        for f in fields(klass):
+            if f.name not in COMMON:
+                _add(group, f)
     add_common(p)
 
 
 def add_common(p: argparse.ArgumentParser) -> None:
-    p.add_argument(
-        "--seeds",
-        type=int,
-        dest="n_seeds",
-        metavar="N",
-        help="members trained at once " + _default("train", "n_seeds"),
-    )
-    p.add_argument("--seed", type=int, help="seed of the first member " + _default("train", "seed"))
-    p.add_argument(
-        "--device", choices=DEVICE_NAMES, help="where to train " + _default("train", "device")
-    )
+    """The flags of `demo` and `seed` (and `train`): seeds, seed, device, out."""
+    options = _fields()
+    for name in COMMON:
+        _add(p, options[name][1])
     p.add_argument("--out", metavar="DIR", help="output directory")
 
 
-# flag name -> (config section, field)
-_FIELDS = {
-    "dataset": ("data", "dataset"),
-    "n_samples": ("data", "n_samples"),
-    "noise": ("data", "noise"),
-    "data_seed": ("data", "data_seed"),
-    "test_size": ("data", "test_size"),
-    "n_classes": ("data", "n_classes"),
-    "data": ("data", "csv"),
-    "target": ("data", "target"),
-    "architecture": ("model", "architecture"),
-    "hidden": ("model", "hidden"),
-    "activation": ("model", "activation"),
-    "dropout": ("model", "dropout"),
-    "batch_norm": ("model", "batch_norm"),
-    "residual": ("model", "residual"),
-    "init": ("model", "init"),
-    "task": ("train", "task"),
-    "optimizer": ("train", "optimizer"),
-    "lr": ("train", "lr"),
-    "momentum": ("train", "momentum"),
-    "weight_decay": ("train", "weight_decay"),
-    "batch_size": ("train", "batch_size"),
-    "epochs": ("train", "epochs"),
-    "early_stopping": ("train", "early_stopping"),
-    "patience": ("train", "patience"),
-    "n_seeds": ("train", "n_seeds"),
-    "seed": ("train", "seed"),
-    "device": ("train", "device"),
-}
-
-
-def _flag(field: str) -> str:
-    """The flag a config field is set by: ("data", "csv") -> --data."""
-    name = next(f for f, (_, key) in _FIELDS.items() if key == field)
-    return {"n_samples": "--n", "n_seeds": "--seeds", "data": "--data"}.get(
-        name, "--" + name.replace("_", "-")
-    )
+# flag dest -> (config section, field), generated like the flags (`config_from_args` reads
+# the fields of the config it is given, which may carry more)
+_FIELDS = {dest: (section, f.name) for dest, (section, f) in _fields().items()}
 
 
 def config_from_args(args, base=None, file_keys=frozenset(), source: str = ""):
     """Flags override the config file, which overrides the defaults. An option the run would
     ignore (noise on digits, momentum with Adam) is refused, whichever of the two set it."""
-    from whydl.config import RunConfig
-
     config = base if base is not None else RunConfig()
-    changes: dict[str, dict] = {"data": {}, "model": {}, "train": {}}
+    options = _fields_of(config)
+    changes: dict[str, dict] = {name: {} for name in SECTIONS}
     flags = set()
-    for flag, (section, field) in _FIELDS.items():
-        value = getattr(args, flag, None)
+    for dest, (section, f) in options.items():
+        value = getattr(args, dest, None)
         if value is not None:
-            changes[section][field] = value
-            flags.add(f"{section}.{field}")
-    if getattr(args, "data", None) and getattr(args, "dataset", None):
-        raise UsageError("whydl train: use either --dataset NAME or --data FILE.csv, not both.")
-    if getattr(args, "data", None):
+            changes[section][f.name] = value
+            flags.add(f"{section}.{f.name}")
+    dataset, csv, target = (_flags(options[name][1])[0] for name in ("dataset", "csv", "target"))
+    csv_file = getattr(args, "csv", None)
+    if csv_file and getattr(args, "dataset", None):
+        raise UsageError(f"whydl train: use either {dataset} NAME or {csv} FILE.csv, not both.")
+    if csv_file:
         changes["data"]["dataset"] = "csv"
     elif getattr(args, "dataset", None):
         changes["data"]["csv"] = changes["data"]["target"] = None  # a flag beats the file's CSV
-    if getattr(args, "target", None) and not getattr(args, "data", None) and not config.data.csv:
-        raise UsageError("whydl train: --target needs --data FILE.csv (your own CSV file).")
+    if getattr(args, "target", None) and not csv_file and not config.data.csv:
+        raise UsageError(f"whydl train: {target} needs {csv} FILE.csv (your own CSV file).")
     config = config.replace(**changes)
 
     def name_of(key: str) -> str:
-        section, field = key.split(".")
-        return _flag(field) if key in flags else f"{source}: [{section}] {field}"
+        section, name = key.split(".")
+        return _flags(options[name][1])[0] if key in flags else f"{source}: [{section}] {name}"
 
     config.check_used(flags | set(file_keys), name_of)
     return config
+
+
+def train_args(config: RunConfig) -> list[str]:
+    """The `whydl train` arguments that rebuild `config` through `config_from_args`: every
+    option the run uses (`RunConfig.unused` names the others), by its flag."""
+    unused, args = config.unused(), []
+    options = _fields_of(config)
+    for section, f in options.values():
+        value = getattr(getattr(config, section), f.name)
+        if value is None or f"{section}.{f.name}" in unused:
+            continue
+        if f.name == "dataset" and config.data.csv is not None:
+            continue  # the CSV flag sets it, and refuses a dataset name beside it
+        flag = _flags(f)[0]
+        if isinstance(value, bool):
+            if value != f.default:  # a switch: on, or --no-... for one on by default
+                args.append(flag if value else "--no-" + flag[2:])
+        else:
+            args += [flag, ",".join(map(str, value)) if isinstance(value, tuple) else str(value)]
+    return args

@@ -9,7 +9,10 @@ the kernel refuses, as in /proc).
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from whydl.errors import WhydlError
@@ -73,3 +76,26 @@ def check_output_file(path, flag: str = "--output") -> Path:
     if path.exists() and not os.access(path, os.W_OK):
         raise WhydlError(f"{flag} {path}: the file is read-only. Pass another path.")
     return path
+
+
+@contextmanager
+def written_together(out) -> Iterator[Path]:
+    """A temporary folder inside `out` for the block to write its files in; they are all
+    moved into `out` when the block ends, or none of them when it raises, so a reader never
+    sees half a result.
+
+    Example
+    -------
+    >>> import tempfile
+    >>> with written_together(tempfile.mkdtemp()) as tmp:
+    ...     _ = (tmp / "a.txt").write_text("a")
+    """
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=".whydl-", dir=out))
+    try:
+        yield tmp
+        for path in tmp.iterdir():
+            os.replace(path, out / path.name)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)

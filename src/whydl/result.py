@@ -14,9 +14,6 @@ from __future__ import annotations
 import base64
 import csv
 import io
-import os
-import shutil
-import tempfile
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -31,6 +28,7 @@ from whydl.engine.diagnosis import at_chance, chance_level, diverged_summary, li
 from whydl.environment import environment
 from whydl.errors import WhydlError
 from whydl.jsonio import write_json
+from whydl.paths import written_together
 from whydl.plots.demo import result_figure
 from whydl.plots.style import save_figure
 from whydl.stats import format_number, format_summary, summarize
@@ -220,12 +218,9 @@ class TrainResult:
         to `out`. Files are written to a temporary folder first and moved in at the end, so
         an error never leaves a half-written output directory."""
         out = Path(out)
-        out.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=".whydl-", dir=out))
-        try:
+        with written_together(out) as tmp:
             fig = self.plot()
             written = save_figure(fig, tmp / figure_name)
-
             plt.close(fig)
             write_json(tmp / "metrics.json", self.metrics_)
             write_json(tmp / "config.json", self.used_config())
@@ -235,17 +230,8 @@ class TrainResult:
                 writer = csv.DictWriter(fh, fieldnames=list(rows[0]) if rows else ["seed"])
                 writer.writeheader()
                 writer.writerows(rows)
-            names = [p.name for p in written] + [
-                "metrics.json",
-                "config.json",
-                "environment.json",
-                "history.csv",
-            ]
-            for name in names:
-                os.replace(tmp / name, out / name)
-            self.saved_files_ = names
-        finally:
-            shutil.rmtree(tmp, ignore_errors=True)
+        names = ["metrics.json", "config.json", "environment.json", "history.csv"]
+        self.saved_files_ = [p.name for p in written] + names
         return out
 
     def used_config(self) -> dict:

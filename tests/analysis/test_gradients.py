@@ -5,10 +5,11 @@ import pytest
 import torch
 
 from whydl.analysis.gradients import (
-    GradientRecorder,
+    GradientFlows,
     activation_inputs,
     gradient_flow,
     gradient_norm_ratio,
+    recorded_flows,
     weight_layers,
 )
 from whydl.config import ModelConfig, TrainConfig
@@ -141,12 +142,13 @@ def test_recorder_measures_members_during_training_without_changing_it():
     model = ModelConfig(hidden=(8, 8), batch_norm=True)
     train = TrainConfig(epochs=3, n_seeds=3, batch_size=16)
     X, y = data.X_train[:40], data.y_train[:40]
-    recorder = GradientRecorder(X, y, data.task, epochs=(1, 3), members=(0, 2))
-    watched = fit(data, model, train, callback=recorder)
+    recorder = GradientFlows(epochs=(1, 3), rows=40)
+    watched = fit(data, model, train, recorders=(recorder,))
     plain = fit(data, model, train)
     np.testing.assert_array_equal(watched.history.train_loss, plain.history.train_loss)
-    assert [(e, m) for e, m, _ in recorder.records_] == [(1, 0), (1, 2), (3, 0), (3, 2)]
-    last = recorder.records_[-1][2]  # member 2 after the last epoch
+    flows = recorded_flows(watched)
+    assert sorted(flows) == [1, 3] and [len(f) for f in flows.values()] == [3, 3]
+    last = flows[3][2]  # member 2 after the last epoch
     again = gradient_flow(watched.stack.member(2), X, y, data.task)
     np.testing.assert_allclose(last.weight_grad_norms, again.weight_grad_norms, rtol=1e-6)
     rows = last.rows()

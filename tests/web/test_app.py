@@ -16,7 +16,7 @@ from whydl.web.app import MAX_MESSAGE_CHARS, create_app  # noqa: E402
 
 SERVER = "127.0.0.1:8000"
 ORIGIN = {"origin": f"http://{SERVER}"}
-SMALL = {"n_points": 200, "hidden": [6, 6]}
+SMALL = {"n_samples": 200, "hidden": [6, 6]}
 
 
 @pytest.fixture
@@ -90,11 +90,11 @@ def test_a_session_streams_frames_while_the_network_learns(client):
     [
         ({"hidden": [10] * 9}, "hidden has 9 layers; the playground allows at most 8"),
         ({"hidden": [65]}, "hidden layer 1 has 65 neurons; expected 1 to 64"),
-        ({"n_points": 20_000}, "n_points=20000 is out of range"),
-        ({"lr": 100}, "lr=100 is out of range"),
-        ({"batch_size": -5}, "batch_size=-5 is out of range"),
-        ({"noise": 3}, "noise=3 is out of range"),
-        ({"dropout": 1}, "dropout=1 is out of range"),
+        ({"n_samples": 20_000}, "n_samples=20000 is outside the playground's range"),
+        ({"lr": 101}, "lr=101 must be in (0, 100]"),
+        ({"batch_size": -5}, "batch_size=-5 must be >= 1 (0 = full batch)"),
+        ({"noise": 30}, "noise=30 must be in [0, 10]"),
+        ({"dropout": 1}, "dropout=1 must be in [0, 1)"),
         ({"activation": "<b>relu</b>"}, "activation='<b>relu</b>' is not valid"),
         ({"optimizer": "lbfgs"}, "optimizer='lbfgs' is not valid"),
     ],

@@ -151,12 +151,23 @@ def test_train_change_share_and_upload_in_a_real_browser(browser, server):
     shared.close()
 
 
+def test_an_old_link_opens_with_the_configs_names(browser, server):
+    """Links made before the settings took the configs' names still open the same setup."""
+    page = open_page(browser, server + "#dataset=circles&n_points=300&train_ratio=0.8")
+    until(page, lambda: "n_samples=300" in page.url, "the new names in the URL")
+    assert "test_size=0.2" in page.url and "n_points" not in page.url
+    assert "240 training / 60 test points" in page.text_content("#data-info")
+    assert page.text_content("#test_size-value") == "20%"
+    assert page.errors == []
+    page.close()
+
+
 def test_screenshot_of_the_running_playground(browser, server):
     """Only with WHYDL_PLAYGROUND_SCREENSHOT=PATH: the README's picture."""
     path = os.environ.get("WHYDL_PLAYGROUND_SCREENSHOT")
     if not path:
         pytest.skip("set WHYDL_PLAYGROUND_SCREENSHOT=PATH to save a screenshot")
-    page = open_page(browser, server + "#dataset=circles&hidden=8,8,4&n_points=600")
+    page = open_page(browser, server + "#dataset=circles&hidden=8,8,4&n_samples=600")
     page.click("#play")
     until(page, lambda: epoch(page) >= 60, "epoch 60")
     page.screenshot(path=path, full_page=True)

@@ -44,7 +44,7 @@ def test_csv_command_names_the_file_and_label():
 
 def test_command_reproduces_the_playground_numbers():
     """Same data, split, seed and engine: `whydl train` retraces the playground's run."""
-    settings = {"n_points": 200, "hidden": [6], "dropout": 0.1, "seed": 3}
+    settings = {"n_samples": 200, "hidden": [6], "dropout": 0.1, "seed": 3}
     session = Session(lambda: None)
     session._configure(settings, None)
     for _ in range(3):

@@ -13,7 +13,7 @@ from whydl.web.datasets import Upload, make_dataset
 from whydl.web.session import Session
 from whydl.web.validate import parse_settings
 
-SMALL = {"n_points": 200, "hidden": [6, 6]}
+SMALL = {"n_samples": 200, "hidden": [6, 6]}
 WAIT = 60  # seconds: generous, the test machine is shared
 
 
@@ -131,8 +131,8 @@ def test_reset_restarts_from_the_same_initial_weights(tab):
 def test_a_refused_setup_keeps_the_current_run(tab):
     tab.send({"type": "configure", "settings": SMALL})
     tab.message("ready")
-    tab.send({"type": "configure", "settings": {**SMALL, "lr": 50}})
-    assert "lr=50 is out of range" in tab.message("error")["message"]
+    tab.send({"type": "configure", "settings": {**SMALL, "lr": 500}})
+    assert "lr=500 must be in (0, 100]" in tab.message("error")["message"]
     tab.send({"type": "step"})
     assert tab.frame(lambda f: f["epoch"] == 1)["run"] == 1
 
@@ -181,7 +181,7 @@ def test_a_csv_upload_trains(tab):
     tab.send({"type": "configure", "settings": {"dataset": "csv"}, "csv": upload})
     ready = tab.message("ready")
     assert ready["data"]["name"] == "two_blobs" and ready["data"]["classes"] == ["a", "b"]
-    tab.send({"type": "configure", "settings": {"dataset": "csv", "train_ratio": 0.5}})
+    tab.send({"type": "configure", "settings": {"dataset": "csv", "test_size": 0.5}})
     ready = tab.message("ready")  # the upload is kept for changes of split and model
     assert len(ready["data"]["train"]["y"]) == 60
     for _ in range(5):

@@ -24,15 +24,15 @@ def test_defaults_are_the_article_setup_and_missing_fields_take_them():
         "adam",
         0.01,
     )
-    assert s.test_size == 0.3  # 1 - 0.7, rounded
+    assert s.test_size == 0.3 and s.n_samples == 1000 and s.noise == 0.1
 
 
 def test_valid_settings_are_kept():
     raw = {
         "dataset": "spiral",
         "noise": 0.3,
-        "n_points": 10_000,
-        "train_ratio": 0.5,
+        "n_samples": 10_000,
+        "test_size": 0.5,
         "data_seed": 7,
         "hidden": [64] * 8,
         "activation": "tanh",
@@ -46,9 +46,11 @@ def test_valid_settings_are_kept():
     }
     s = parse_settings(raw)
     assert s.to_dict() == {**raw, "lr": 10.0}
-    assert isinstance(s.lr, float) and isinstance(s.n_points, int)
+    assert isinstance(s.lr, float) and isinstance(s.n_samples, int)
     assert parse_settings({"hidden": []}).hidden == ()  # no hidden layer: logistic regression
-    assert parse_settings({"n_points": 500.0}).n_points == 500  # JSON may carry 500.0
+    assert parse_settings({"n_samples": 500.0}).n_samples == 500  # JSON may carry 500.0
+    # the config's bounds, not narrower ones: noise 0..10 as in `whydl train --noise`
+    assert parse_settings({"noise": 10, "lr": 100, "dropout": 0.95}).noise == 10.0
 
 
 @pytest.mark.parametrize(
@@ -59,30 +61,38 @@ def test_valid_settings_are_kept():
         ({"hidden": [4, 0]}, "hidden layer 2 has 0 neurons"),
         ({"hidden": "10,10"}, "hidden='10,10' must be a list of layer widths"),
         ({"hidden": [1.5]}, "must be a list of layer widths"),
-        ({"n_points": 10_001}, "n_points=10001 is out of range: expected an integer from 20"),
-        ({"n_points": 5}, "n_points=5 is out of range"),
-        ({"n_points": 100.5}, "n_points=100.5 is not an integer"),
-        ({"noise": 1.5}, "noise=1.5 is out of range: expected a number from 0 to 1"),
-        ({"noise": -0.1}, "noise=-0.1 is out of range"),
-        ({"train_ratio": 0.95}, "train_ratio=0.95 is out of range"),
-        ({"lr": 50}, "lr=50 is out of range: expected a number from 1e-05 to 10, e.g. 0.01"),
-        ({"lr": 0}, "lr=0 is out of range"),
+        (
+            {"n_samples": 10_001},
+            "n_samples=10001 is outside the playground's range: it takes n_samples in "
+            "20..10000, e.g. 1000.",
+        ),
+        ({"n_samples": 5}, "n_samples=5 is outside the playground's range"),
+        ({"n_samples": 3}, "n_samples=3 must be in 4..1000000, e.g. 1000."),  # the config's
+        ({"n_samples": 100.5}, "n_samples=100.5 is not an integer"),
+        ({"noise": 10.5}, "noise=10.5 must be in [0, 10], e.g. 0.1."),
+        ({"noise": -0.1}, "noise=-0.1 must be in [0, 10]"),
+        ({"test_size": 0.95}, "test_size=0.95 is outside the playground's range"),
+        ({"test_size": 1}, "test_size=1 must be in (0, 1), e.g. 0.3."),
+        ({"lr": 500}, "lr=500 must be in (0, 100], e.g. 0.01."),
+        ({"lr": 0}, "lr=0 must be in (0, 100]"),
         ({"lr": "abc"}, "lr='abc' is not a number"),
         ({"lr": None}, "lr=None is not a number"),
         ({"lr": float("nan")}, "lr=nan is not a number"),
         ({"lr": True}, "lr=True is not a number"),
-        ({"batch_size": -1}, "batch_size=-1 is out of range"),
-        ({"batch_size": 20_000}, "batch_size=20000 is out of range"),
-        ({"dropout": 0.95}, "dropout=0.95 is out of range: expected a number from 0 to 0.9"),
-        ({"weight_decay": 11}, "weight_decay=11 is out of range"),
-        ({"seed": -1}, "seed=-1 is out of range"),
-        ({"data_seed": 2**40}, "data_seed=1099511627776 is out of range"),
+        ({"batch_size": -1}, "batch_size=-1 must be >= 1 (0 = full batch)"),
+        ({"batch_size": 20_000}, "batch_size=20000 is outside the playground's range"),
+        ({"dropout": 1.0}, "dropout=1.0 must be in [0, 1), e.g. 0.2."),
+        ({"weight_decay": 11}, "weight_decay=11 must be in [0, 10]"),
+        ({"seed": -1}, "seed=-1 must be in 0..2147483647"),
+        ({"data_seed": 2**40}, "data_seed=1099511627776 must be in 0..2147483647"),
         ({"dataset": "mnist"}, "dataset='mnist' is not valid. Expected one of: moons, circles"),
         ({"activation": "swish"}, "activation='swish' is not valid"),
         ({"optimizer": "lbfgs"}, "optimizer='lbfgs' is not valid"),
         ({"batch_norm": "yes"}, "batch_norm='yes' must be true or false"),
         ({"batch_norm": True, "batch_size": 1}, "batch norm normalises over a batch"),
         ({"layers": 3}, "unknown setting(s) ['layers']"),
+        ({"n_points": 300}, "unknown setting(s) ['n_points']. 'n_points' is now 'n_samples'."),
+        ({"train_ratio": 0.7}, "'train_ratio' is now 'test_size'"),
         ([1, 2], "settings must be an object"),
     ],
 )
@@ -136,4 +146,5 @@ def test_options_describe_the_controls():
         "csv",
     ]
     assert o["defaults"]["hidden"] == [10, 10]
-    assert o["bounds"]["n_points"] == [20, 10_000]
+    assert o["bounds"]["n_samples"] == [20, 10_000]  # the playground's, narrower
+    assert o["bounds"]["noise"] == [0, 10] and o["sliders"]["noise"] == [0, 1]

@@ -4,8 +4,12 @@ Glorot & Bengio (2010) diagnosed deep networks by three per-layer measurements o
 the norm of the loss gradient with respect to each layer's weights, the distribution of
 each hidden layer's activations (and how many units sit in a flat, saturated region), and
 the distribution of the back-propagated gradients d loss / d (pre-activation). `gradient_flow`
-takes all three from a plain `nn.Module` with autograd; `GradientRecorder` is a `fit`
-callback that takes them from chosen members at chosen epochs during training.
+takes all three from a plain `nn.Module` with autograd. During training, the recorder
+`GradientFlows` takes them from every member after chosen epochs (`recorded_flows` reads
+them back from `Fit.records`), and `UnitInputs` follows one hidden unit's input. Recorders
+are data, not callbacks, so a results store caches their calls and a Dask worker can train
+them; each member is measured from its exported weights on the stack's template module, so
+training is not touched.
 
 Measurements run on copies of the weights, in float64 by default: a vanishing gradient
 of 1e-50 is a number in float64 but a zero in float32, and the point is to see how small
@@ -27,6 +31,7 @@ from __future__ import annotations
 
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import ClassVar
 
 import numpy as np
 import torch
@@ -34,6 +39,7 @@ from torch import nn
 from torch.func import functional_call
 
 from whydl.engine import tasks
+from whydl.engine.recorders import Recorder
 
 # a unit is saturated where its activation is flat: the gradient through it is (nearly) zero
 TANH_SATURATION = 0.99  # |tanh(u)| > 0.99
@@ -212,42 +218,165 @@ def activation_inputs(
     return [u.numpy().copy() for u, _ in seen]
 
 
-class GradientRecorder:
-    """A `fit(callback=...)` hook: `gradient_flow` of chosen members at chosen epochs.
+# recorders: gradient flow and unit inputs during training, declared as data -------------
 
-    Each member is measured from its exported weights (`stacked.state_dict(i)`, a copy) on
-    the stack's template module, so the training run is not touched. Results land in
-    `records_`, a list of (epoch, member index, GradientFlow); `record` adds one by hand
-    (e.g. epoch 0, at init).
+HIDDEN_STATS = (  # the keys of `GradientFlow.hidden`'s dicts, in `_hidden_stats`' order
+    "activation_mean",
+    "activation_std",
+    "saturated",
+    "saturated_units",
+    "backprop_grad_mean",
+    "backprop_grad_std",
+)
+SPLITS = ("train", "test")
+
+
+def _probe(trainer, split: str, rows: int | None):
+    """The first `rows` rows (all with None) of the training run's `split`: (X, y)."""
+    data = trainer.dataset
+    X, y = (data.X_train, data.y_train) if split == "train" else (data.X_test, data.y_test)
+    return X[:rows], y[:rows]
+
+
+def _check_probe(name: str, split: str, rows) -> None:
+    if split not in SPLITS:
+        raise ValueError(f"{name}(split={split!r}); expected one of {SPLITS}.")
+    if rows is not None and rows < 2:
+        raise ValueError(f"{name}(rows={rows}); expected at least 2 rows, or None for all.")
+
+
+@dataclass(frozen=True)
+class GradientFlows(Recorder):
+    """A recorder: `gradient_flow` of every member after each of `epochs` (those the run
+    reaches), on the first `rows` rows of the `split` it trains on (all with None).
+
+    Records, E = the recorded epochs, L = weight layers, H = hidden layers:
+    `gradient_flow.weight_grad_norms` (M, E, L), `gradient_flow.hidden` (M, E, H, 6: the
+    `HIDDEN_STATS`), `gradient_flow.loss` (M, E), and `gradient_flow.epoch` (M, E: the epoch,
+    NaN where training had stopped before it). `recorded_flows` turns them back into
+    `GradientFlow`s: the very numbers `gradient_flow` gives on each member's weights.
 
     Example
     -------
     >>> from whydl.config import ModelConfig, TrainConfig
     >>> from whydl.data import article_moons
     >>> from whydl.engine import fit
-    >>> data = article_moons()
-    >>> rec = GradientRecorder(data.X_train[:64], data.y_train[:64], data.task, epochs=(1, 2))
-    >>> _ = fit(data, ModelConfig(), TrainConfig(epochs=2), callback=rec)
-    >>> [(epoch, member) for epoch, member, _ in rec.records_]
-    [(1, 0), (2, 0)]
+    >>> f = fit(article_moons(), ModelConfig(), TrainConfig(epochs=2, n_seeds=2),
+    ...         recorders=(GradientFlows(epochs=(1, 2), rows=64),))
+    >>> flows = recorded_flows(f)
+    >>> sorted(flows), len(flows[2]), flows[2][0].layer_names
+    ([1, 2], 2, ('hidden.0', 'hidden.1', 'out'))
     """
 
-    def __init__(self, X, y, task: str, epochs, members=(0,), train_mode: bool = True):
-        self.X, self.y, self.task = X, y, task
-        self.epochs = tuple(epochs)
-        self.members = tuple(members)
-        self.train_mode = train_mode
-        self.records_: list[tuple[int, int, GradientFlow]] = []
+    epochs: tuple[int, ...] = (1,)
+    rows: int | None = None
+    split: str = "train"
+    train_mode: bool = True
+    name: ClassVar[str] = "gradient_flow"
 
-    def record(self, epoch: int, model: nn.Module, member: int = 0, state=None) -> GradientFlow:
-        flow = gradient_flow(
-            model, self.X, self.y, self.task, state=state, train_mode=self.train_mode
+    def __post_init__(self):
+        epochs = tuple(sorted({int(e) for e in self.epochs}))
+        if not epochs or epochs[0] < 1:
+            raise ValueError(f"GradientFlows(epochs={self.epochs}); expected epochs >= 1.")
+        object.__setattr__(self, "epochs", epochs)  # one spelling, one key
+        _check_probe("GradientFlows", self.split, self.rows)
+
+    def schedule(self, n_epochs):
+        return tuple(e for e in self.epochs if e <= n_epochs)
+
+    def shapes(self, trainer):
+        model = trainer.net.template
+        n_hidden = len(model.hidden) if getattr(model, "act", None) is not None else 0
+        n = self.name
+        return {
+            f"{n}.weight_grad_norms": (len(weight_layers(model)),),
+            f"{n}.hidden": (n_hidden, len(HIDDEN_STATS)),
+            f"{n}.loss": (),
+            f"{n}.epoch": (),
+        }
+
+    def measure(self, trainer, grads):
+        X, y = _probe(trainer, self.split, self.rows)
+        net, task, mode = trainer.net, trainer.task, self.train_mode
+        flows = [  # member i's weights on the shared template: no copy of the model
+            gradient_flow(net.template, X, y, task, state=net.state_dict(i), train_mode=mode)
+            for i in range(net.M)
+        ]
+        n = self.name
+        return {
+            f"{n}.weight_grad_norms": np.stack([f.weight_grad_norms for f in flows]),
+            f"{n}.hidden": np.array(
+                [[[h[k] for k in HIDDEN_STATS] for h in f.hidden] for f in flows], dtype=float
+            ).reshape(net.M, len(flows[0].hidden), len(HIDDEN_STATS)),  # H may be 0
+            f"{n}.loss": np.array([f.loss for f in flows]),
+            f"{n}.epoch": np.full(net.M, float(trainer.epoch)),
+        }
+
+
+def recorded_flows(fit, name: str = GradientFlows.name) -> dict[int, list[GradientFlow]]:
+    """{epoch: one `GradientFlow` per member recorded then}, from a `Fit` trained with a
+    `GradientFlows` recorder (live or replayed from a results store)."""
+    records = fit.records
+    if f"{name}.epoch" not in records:
+        raise ValueError(
+            f"the fit has no {name!r} records (it has {sorted(records)}); train it with "
+            "recorders=(GradientFlows(...),)."
         )
-        self.records_.append((epoch, member, flow))
-        return flow
+    layers = tuple(n for n, _ in weight_layers(fit.stack.template))
+    norms, hidden = records[f"{name}.weight_grad_norms"], records[f"{name}.hidden"]
+    loss, epochs = records[f"{name}.loss"], records[f"{name}.epoch"]
+    out: dict[int, list[GradientFlow]] = {}
+    for j in range(epochs.shape[1]):
+        for m in np.flatnonzero(np.isfinite(epochs[:, j])):
+            stats = tuple(
+                {k: float(v) for k, v in zip(HIDDEN_STATS, layer)} for layer in hidden[m, j]
+            )
+            flow = GradientFlow(layers, norms[m, j].copy(), stats, float(loss[m, j]))
+            out.setdefault(int(epochs[m, j]), []).append(flow)
+    return out
 
-    def __call__(self, epoch: int, stacked) -> None:
-        if epoch in self.epochs:
-            for i in self.members:
-                if i < stacked.M:  # member i's weights on the shared template: no copy
-                    self.record(epoch, stacked.template, i, state=stacked.state_dict(i))
+
+@dataclass(frozen=True)
+class UnitInputs(Recorder):
+    """A recorder: after every epoch, the `percentiles` of one hidden unit's input (its
+    pre-activation: `activation_inputs`) over the first `rows` rows of `split` (all with
+    None), for every member. `layer` indexes the hidden layers (-1: the last).
+
+    Record `unit_inputs`: (M, epochs, len(percentiles)).
+
+    Example
+    -------
+    >>> from whydl.config import ModelConfig, TrainConfig
+    >>> from whydl.data import article_moons
+    >>> from whydl.engine import fit
+    >>> f = fit(article_moons(), ModelConfig(), TrainConfig(epochs=3, n_seeds=2),
+    ...         recorders=(UnitInputs(),))
+    >>> f.records["unit_inputs"].shape
+    (2, 3, 3)
+    """
+
+    layer: int = -1
+    unit: int = 0
+    percentiles: tuple[float, ...] = (15, 50, 85)
+    rows: int | None = None
+    split: str = "test"
+    train_mode: bool = True
+    name: ClassVar[str] = "unit_inputs"
+
+    def __post_init__(self):
+        object.__setattr__(self, "percentiles", tuple(self.percentiles))
+        _check_probe("UnitInputs", self.split, self.rows)
+
+    def shapes(self, trainer):
+        return {self.name: (len(self.percentiles),)}
+
+    def measure(self, trainer, grads):
+        X, _ = _probe(trainer, self.split, self.rows)
+        net = trainer.net
+        values = []
+        for i in range(net.M):
+            layers = activation_inputs(
+                net.template, X, state=net.state_dict(i), train_mode=self.train_mode
+            )
+            values.append(np.percentile(layers[self.layer][:, self.unit], self.percentiles))
+        return {self.name: np.array(values)}

@@ -21,6 +21,7 @@ from whydl.errors import WhydlError, did_you_mean
 
 DATASETS = tuple(GENERATORS) + tuple(BUNDLED)
 MAX_SAMPLES = 1_000_000
+MIN_SPLIT = 2  # points in each of the train and test splits: one gives no spread to learn
 
 __all__ = ["DATASETS", "TASKS", "Dataset", "load_csv", "load_dataset", "article_moons"]
 
@@ -100,6 +101,12 @@ def load_dataset(
     X_train, X_test, y_train, y_test = train_test_split(
         X, y, test_size=test_size, random_state=seed
     )
+    if min(len(X_train), len(X_test)) < MIN_SPLIT:
+        raise WhydlError(
+            f"n_samples={n_samples} with test_size={test_size} leaves {len(X_train)} training "
+            f"and {len(X_test)} test points; each split needs at least {MIN_SPLIT}. Pass more "
+            "points (--n) or a test size nearer 0.3 (--test-size)."
+        )
     if task == "regression":
         y_train, y_test, n = y_train.astype(np.float32), y_test.astype(np.float32), 0
     else:

@@ -66,18 +66,10 @@ def estimate_bytes(
     return int(BYTES_PER_FLOAT * n_members * per_member)
 
 
-def check_fits(
-    n_parameters: int,
-    n_members: int,
-    n_rows: int,
-    activations_per_row: int,
-    optimizer: str,
-    early_stopping: bool,
-) -> None:
-    """Raise a `WhydlError` with the run's size when it would exceed the memory budget."""
-    need = estimate_bytes(
-        n_parameters, n_members, n_rows, activations_per_row, optimizer, early_stopping
-    )
+def check_fits(n_parameters: int, n_members: int, **size) -> None:
+    """Raise a `WhydlError` with the run's size when it would exceed the memory budget.
+    `size` holds the rest of `estimate_bytes`' arguments."""
+    need = estimate_bytes(n_parameters, n_members, **size)
     budget = budget_bytes()
     if need > budget:
         raise WhydlError(

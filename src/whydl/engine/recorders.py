@@ -35,6 +35,9 @@ from typing import ClassVar
 import numpy as np
 import torch
 
+from whydl.engine.device import resolve_device
+from whydl.environment import environment
+
 
 @dataclass(frozen=True)
 class Recorder:
@@ -138,8 +141,6 @@ def machine_fingerprint(device: str = "cpu") -> dict:
     """What makes a timing this machine's: the host, CPU model and cores, platform, Python,
     torch and numpy versions, the torch threads the caller runs on, and the device (with
     the GPU's name on CUDA)."""
-    from whydl.engine.device import resolve_device
-    from whydl.environment import environment
 
     env = environment(str(resolve_device(device)))
     keep = ("platform", "cpu", "cpu_count", "python", "torch", "numpy", "torch_threads")

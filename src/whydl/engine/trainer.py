@@ -22,6 +22,7 @@ from whydl.engine.history import History
 from whydl.engine.memory import CNN_ACTIVATIONS_PER_ROW, check_fits, mlp_n_parameters
 from whydl.engine.optim import StackedOptimizer
 from whydl.engine.progress import Progress
+from whydl.engine.recorders import Records
 from whydl.engine.stacked import Stacked, stack
 from whydl.errors import DivergedError, WhydlError
 from whydl.models import MLP, SmallCNN, make_generator
@@ -42,6 +43,7 @@ class Fit:
     train_seconds: float = 0.0
     device: str = "cpu"
     held_out: str = "test"  # what `history.val_*` measured: "test", or "validation" (early stop)
+    records: dict[str, np.ndarray] = field(default_factory=dict)  # name -> (M, E, ...)
 
     @property
     def ok(self) -> np.ndarray:
@@ -110,7 +112,14 @@ def check_memory(dataset: Dataset, model: ModelConfig, train: TrainConfig, membe
         probe = members[0] if members else build_members(dataset, model, [0])[0]
         n_params = sum(p.numel() for p in probe.parameters())
         per_row = CNN_ACTIVATIONS_PER_ROW if model.architecture == "cnn" else n_params
-    check_fits(n_params, train.n_seeds, n_rows, per_row, train.optimizer, train.early_stopping)
+    check_fits(
+        n_params,
+        train.n_seeds,
+        n_rows=n_rows,
+        activations_per_row=per_row,
+        optimizer=train.optimizer,
+        early_stopping=train.early_stopping,
+    )
 
 
 def fit(
@@ -124,6 +133,7 @@ def fit(
     callback=None,
     train_rows=None,
     keep_diverged: bool = False,
+    recorders=(),
 ) -> Fit:
     """Train `train.n_seeds` members of `model` on `dataset`, all at once.
 
@@ -131,8 +141,11 @@ def fit(
     - `members`: one ready-made module per seed (e.g. pretrained weights with a new head)
       instead of fresh ones built from `model`; all must share one architecture.
     - `frozen`: parameter names (as in `module.named_parameters()`) that are not updated.
-    - `callback(epoch, stacked_model)`: called after each epoch (1-based), e.g. to record
-      gradient statistics; it must not modify the model.
+    - `recorders`: what to measure during training, declared as data (see
+      `whydl.engine.recorders`: e.g. `GradientNorms()`, `EpochSeconds()`); the measurements
+      come back in `Fit.records`, and a results store caches them with the members.
+    - `callback(epoch, stacked_model)`: called after each epoch (1-based), for your own
+      code; it must not modify the model. A results store never caches a callback's call.
     - `train_rows`: an (M, n) array of training-row indices; member m trains on
       `dataset.X_train[train_rows[m]]` (e.g. each seed its own subsample of one pool, for
       learning curves). The test split is shared. Not combinable with early stopping.
@@ -156,16 +169,21 @@ def fit(
     n_params = sum(p.numel() for p in probe.parameters())
     batch = train.batch_size or len(dataset.X_train)
     with threads_for(train.n_seeds * batch * n_params):
-        return _fit(
-            dataset, model, train, progress, members, frozen, callback, train_rows, keep_diverged
+        trainer = Trainer(
+            dataset,
+            model,
+            train,
+            members=members,
+            frozen=frozen,
+            train_rows=train_rows,
+            recorders=recorders,
         )
+        return _run(trainer, progress, callback, keep_diverged)
 
 
-def _fit(
-    dataset, model, train, progress, members, frozen, callback, train_rows=None, keep=False
-) -> Fit:
-    trainer = Trainer(dataset, model, train, members=members, frozen=frozen, train_rows=train_rows)
-    bar = Progress(train.epochs, enabled=progress)
+def _run(trainer: Trainer, progress, callback, keep: bool) -> Fit:
+    """Drive `trainer` to the end: epochs, the callback after each, the progress bar."""
+    bar = Progress(trainer.train.epochs, enabled=progress)
     while not trainer.done:
         rows = trainer.run_epoch()
         if callback is not None:
@@ -179,6 +197,7 @@ class Trainer:
     """The training loop as a steppable object: `run_epoch()` until `done`, then `finish()`.
 
     `fit` drives it to the end; the browser playground steps it one epoch at a time.
+    `recorders` measure after each epoch (see `fit`); `records` holds what they measured.
     """
 
     def __init__(
@@ -191,6 +210,7 @@ class Trainer:
         frozen=(),
         track_gradients: bool = False,
         train_rows=None,
+        recorders=(),
     ):
         self.started = time.perf_counter()
         if train.task is not None:
@@ -199,6 +219,7 @@ class Trainer:
             except ValueError as e:
                 raise WhydlError(str(e)) from None
         self.train, self.task = train, dataset.task
+        self.dataset = dataset  # recorders take their probe rows from it
         self.seeds, self.device = train.seeds, resolve_device(train.device)
         M = len(self.seeds)
         check_memory(dataset, model, train, members)
@@ -260,6 +281,12 @@ class Trainer:
         self.since_best = np.zeros(M, dtype=int)
         self.best = self.net.snapshot() if train.early_stopping else None
         self.epoch = self.step = 0
+        self._records = Records(recorders, self)
+
+    @property
+    def records(self) -> dict[str, np.ndarray]:
+        """What the recorders measured so far: name -> (M, E, ...), NaN where not yet."""
+        return self._records.arrays
 
     @property
     def done(self) -> bool:
@@ -321,6 +348,7 @@ class Trainer:
                     self.best[name] = torch.where(shaped, current[name], t)
             active &= self.since_best < train.patience
         self.epoch += 1
+        self._records.after_epoch(self, grads)  # the state a callback sees after this epoch
         return rows
 
     def finish(self, keep_diverged: bool = False) -> Fit:
@@ -342,4 +370,5 @@ class Trainer:
             train_seconds=time.perf_counter() - self.started,
             device=str(self.device),
             held_out="validation" if self.train.early_stopping else "test",
+            records=self.records,
         )

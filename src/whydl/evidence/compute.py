@@ -8,9 +8,14 @@ MLPs of several widths trained on digits, test loss against training FLOPs count
 layer shapes (`whydl.analysis.flops`), the lower envelope over all (width, epoch) points,
 and the wall time each width needs to reach a target accuracy.
 
-Timed fits pass a `callback` that stamps every epoch: it gives the time to the target, and
-a callback makes a results store train afresh rather than replay a cached run, so timings
-are always measured.
+Timed fits record `EpochSeconds` (`whydl.engine.recorders`): the engine stamps the wall
+clock at the end of every epoch, which gives each fit's seconds and the time to the target.
+What a results store caches, and why: a timing measures THIS machine, so the recorder is
+`local_only` (a timed call trains in this process, never on a Dask worker, after any
+workers' jobs), and its key holds this machine's fingerprint (host, CPU, platform, torch
+version and threads, device), the call's seeds and the repeat. A rerun on the same machine
+replays the timings it measured there, so a report rebuilds without retraining; on another
+machine, or with other threads, nothing matches and every timing is measured afresh.
 
 Example
 -------
@@ -21,12 +26,15 @@ Example
 from __future__ import annotations
 
 import os
-import time
 
 import numpy as np
+import torch
 
 from whydl.analysis.flops import forward_flops, training_flops
 from whydl.config import ModelConfig, TrainConfig
+from whydl.data import load_dataset
+from whydl.engine.device import torch_threads
+from whydl.engine.recorders import EpochSeconds
 from whydl.evidence.frame import (
     INCONCLUSIVE,
     NOT_SUPPORTED,
@@ -37,6 +45,7 @@ from whydl.evidence.frame import (
     combine,
 )
 from whydl.evidence.rules import mean_ci, slope_ci
+from whydl.plots.style import CYCLE, PALETTE, new_figure
 
 DATASET = "digits"  # real data, 64 inputs, 10 classes; every timing and the frontier use it
 THROUGHPUT_HIDDEN = (64, 64)
@@ -175,18 +184,14 @@ def frontier_verdict(table) -> Verdict:
 
 
 # -- measurements --------------------------------------------------------------------------
-def timed_fit(ctx: Context, data, hidden, train: TrainConfig, tag: str):
-    """(fit, wall seconds, seconds at the end of each epoch) for one ctx.fit."""
-    stamps: list[float] = []
-    started = time.perf_counter()
-    fit = ctx.fit(
-        data,
-        ModelConfig(hidden=hidden),
-        train,
-        tag=tag,
-        callback=lambda epoch, net: stamps.append(time.perf_counter() - started),
-    )
-    return fit, time.perf_counter() - started, np.asarray(stamps)
+def timed_fit(ctx: Context, data, hidden, train: TrainConfig, tag: str, repeat: int = 0):
+    """(fit, wall seconds of its training, seconds at the end of each epoch) for one ctx.fit,
+    timed by the engine from the start of training. `repeat` tells repeated timings of one
+    call apart (each is its own measurement, and its own entry in a results store)."""
+    recorder = EpochSeconds(repeat=repeat)
+    fit = ctx.fit(data, ModelConfig(hidden=hidden), train, tag=tag, recorders=(recorder,))
+    stamps = fit.records[recorder.name][0]  # the same for every member: they train together
+    return fit, float(stamps[-1]), stamps
 
 
 def measure_throughput(ctx, data, params) -> list[dict]:
@@ -196,7 +201,8 @@ def measure_throughput(ctx, data, params) -> list[dict]:
     for repeat in range(params["repeats"]):
         for batch in params["batch_sizes"]:
             train = TrainConfig(lr=LR, batch_size=batch, epochs=params["throughput_epochs"])
-            _, seconds, _ = timed_fit(ctx, data, THROUGHPUT_HIDDEN, train, f"batch {batch}")
+            tag = f"batch {batch}"
+            _, seconds, _ = timed_fit(ctx, data, THROUGHPUT_HIDDEN, train, tag, repeat)
             rows.append(
                 {
                     "experiment": "throughput",
@@ -216,11 +222,11 @@ def measure_vectorised(ctx, data, params) -> list[dict]:
     rows = []
     for repeat in range(params["repeats"]):
         train = TrainConfig(lr=LR, batch_size=VECTOR_BATCH, epochs=epochs, n_seeds=M)
-        together, t_vec, _ = timed_fit(ctx, data, VECTOR_HIDDEN, train, f"vectorised {M}")
+        together, t_vec, _ = timed_fit(ctx, data, VECTOR_HIDDEN, train, f"vectorised {M}", repeat)
         t_loop, alone = 0.0, []
         for s in range(M):
             one = TrainConfig(lr=LR, batch_size=VECTOR_BATCH, epochs=epochs, seed=s)
-            fit, seconds, _ = timed_fit(ctx, data, VECTOR_HIDDEN, one, f"looped seed {s}")
+            fit, seconds, _ = timed_fit(ctx, data, VECTOR_HIDDEN, one, f"looped seed {s}", repeat)
             t_loop += seconds
             alone.append(fit.history.val_loss[0, -1])
         # the same members either way: only the arithmetic is shared
@@ -242,7 +248,6 @@ def measure_vectorised(ctx, data, params) -> list[dict]:
 
 def measure_threads(ctx, data, params) -> list[dict]:
     """The vectorised fit of `members` members on 1 torch thread against 2."""
-    from whydl.engine.device import torch_threads
 
     if (os.cpu_count() or 1) < 2:
         return [{"experiment": "threads", "setting": "2 threads", "status": "one CPU core only"}]
@@ -252,7 +257,8 @@ def measure_threads(ctx, data, params) -> list[dict]:
     for repeat in range(params["repeats"]):
         for threads in (1, 2):
             with torch_threads(threads):
-                _, seconds, _ = timed_fit(ctx, data, THROUGHPUT_HIDDEN, train, f"{threads} thr")
+                tag = f"{threads} thr"
+                _, seconds, _ = timed_fit(ctx, data, THROUGHPUT_HIDDEN, train, tag, repeat)
             rows.append(
                 {
                     "experiment": "threads",
@@ -268,7 +274,6 @@ def measure_threads(ctx, data, params) -> list[dict]:
 
 def measure_gpu(ctx, data, params) -> list[dict]:
     """The same vectorised fit on CUDA and on the CPU, or a row saying it was not measured."""
-    import torch
 
     if not torch.cuda.is_available():
         return [{"experiment": "gpu", "setting": "cuda", "status": NOT_MEASURED}]
@@ -280,7 +285,8 @@ def measure_gpu(ctx, data, params) -> list[dict]:
             train = TrainConfig(
                 lr=LR, batch_size=THREADS_BATCH, epochs=epochs, n_seeds=M, device=device
             )
-            _, seconds, _ = timed_fit(ctx, data, THROUGHPUT_HIDDEN, train, f"gpu {device}")
+            tag = f"gpu {device}"
+            _, seconds, _ = timed_fit(ctx, data, THROUGHPUT_HIDDEN, train, tag, repeat)
             if repeat == 0:
                 continue
             rows.append(
@@ -399,8 +405,6 @@ class ComputeClaim(Claim):
     }
 
     def experiment(self, ctx: Context, params: dict):
-        from whydl.data import load_dataset
-        from whydl.engine.device import torch_threads
 
         data = load_dataset(DATASET)
         table = []
@@ -530,7 +534,6 @@ def _notes(table, parts, targets) -> list[str]:
 
 # -- figures -------------------------------------------------------------------------------
 def _plot_throughput(table):
-    from whydl.plots.style import PALETTE, new_figure
 
     fig, ax = new_figure()
     rows = [r for r in table if r["experiment"] == "throughput"]
@@ -561,7 +564,6 @@ def _plot_throughput(table):
 
 
 def _plot_parallel(parts):
-    from whydl.plots.style import PALETTE, new_figure
 
     fig, ax = new_figure()
     labels = ["vectorised\nvs looped", "2 threads\nvs 1", "GPU\nvs CPU"]
@@ -596,7 +598,6 @@ def _plot_parallel(parts):
 
 
 def _plot_frontier(table, verdict):
-    from whydl.plots.style import CYCLE, PALETTE, new_figure
 
     fig, ax = new_figure(size=(6.4, 4.8))
     rows = [r for r in table if r["experiment"] == "frontier"]
@@ -641,7 +642,6 @@ def _plot_frontier(table, verdict):
 
 
 def _plot_time_to_target(targets):
-    from whydl.plots.style import PALETTE, new_figure
 
     fig, ax = new_figure()
     widths = [t["width"] for t in targets]

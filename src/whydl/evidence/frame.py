@@ -11,13 +11,17 @@ plug in.
 
 from __future__ import annotations
 
+import csv
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
+from html import escape
 from pathlib import Path
 from typing import ClassVar
 
+from whydl.errors import DivergedError, WhydlError
 from whydl.jsonio import write_json
+from whydl.paths import written_together
 
 SUPPORTED, NOT_SUPPORTED, INCONCLUSIVE = "supported", "not supported", "inconclusive"
 VERDICTS = (SUPPORTED, NOT_SUPPORTED, INCONCLUSIVE)
@@ -82,7 +86,9 @@ class TrainCall:
     """One `Context.fit` call, described rather than made, so a sweep can hand many to
     `Context.fit_many` at once (and an executor can train them side by side).
 
-    `hooks` pass through to `whydl.engine.fit` (members, frozen, train_rows, callback).
+    `hooks` pass through to `whydl.engine.fit` (members, frozen, train_rows, callback);
+    `recorders` (see `whydl.engine.recorders`) say what the engine measures while it trains:
+    plain data, so a results store caches such a call and a worker can train it.
     """
 
     dataset: object
@@ -90,6 +96,10 @@ class TrainCall:
     train: object
     tag: str = ""
     hooks: dict = field(default_factory=dict)
+    recorders: tuple = ()
+
+    def __post_init__(self):
+        object.__setattr__(self, "recorders", tuple(self.recorders))
 
     @property
     def name(self) -> str:
@@ -115,10 +125,11 @@ class Context:
         self.n_fits = 0
         self.n_members = 0
 
-    def fit(self, dataset, model, train, tag: str = "", **hooks):
+    def fit(self, dataset, model, train, tag: str = "", recorders=(), **hooks):
         """Train `train.n_seeds` members (one vectorised run). `tag` names the sweep cell;
-        `hooks` (members, frozen, callback) pass through to `whydl.engine.fit`."""
-        return self._train(TrainCall(dataset, model, train, tag, hooks))
+        `recorders` and `hooks` (members, frozen, callback) pass through to
+        `whydl.engine.fit`."""
+        return self._train(TrainCall(dataset, model, train, tag, hooks, recorders))
 
     def fit_many(self, calls, errors: str = "raise"):
         """The fits of several independent `TrainCall`s: a list in the calls' order, or a dict
@@ -135,12 +146,19 @@ class Context:
         return self._fit_list(list(calls), errors)
 
     def _fit_list(self, calls: list, errors: str) -> list:
-        from whydl.errors import DivergedError
-
         out = []
         for call in calls:
             try:
-                out.append(self.fit(call.dataset, call.model, call.train, call.tag, **call.hooks))
+                out.append(
+                    self.fit(
+                        call.dataset,
+                        call.model,
+                        call.train,
+                        call.tag,
+                        recorders=call.recorders,
+                        **call.hooks,
+                    )
+                )
             except DivergedError as e:
                 if errors == "raise":
                     raise
@@ -149,13 +167,16 @@ class Context:
 
     def _train(self, call: TrainCall):
         """Train one call in this process: the engine, or the `fit` given at construction."""
-        from whydl.engine import fit as engine_fit
+        from whydl.engine import fit as engine_fit  # lazily: the rules need no torch
 
         self.n_fits += 1
         self.n_members += call.train.n_seeds
         if self.verbose:
             print(f"  training {call.name}: {call.train.n_seeds} member(s)", flush=True)
-        return (self._fit or engine_fit)(call.dataset, call.model, call.train, **call.hooks)
+        hooks = dict(call.hooks)
+        if call.recorders:  # only then: a stand-in `fit` need not know the argument
+            hooks["recorders"] = call.recorders
+        return (self._fit or engine_fit)(call.dataset, call.model, call.train, **hooks)
 
     def log(self, message: str) -> None:
         if self.verbose:
@@ -194,18 +215,13 @@ class ClaimResult:
 
         Files are written to a temporary folder inside `out` and moved in at the end, so an
         error never leaves a half-written set; `saved_files_` lists what was written."""
-        import csv
-        import os
-        import shutil
-        import tempfile
-
+        # lazily: environment and plots import torch and matplotlib, which the frame's
+        # users (rules, verdicts) do not need
         from whydl.environment import environment
         from whydl.plots.style import save_figure
 
         out = Path(out)
-        out.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=".whydl-", dir=out))
-        try:
+        with written_together(out) as tmp:
             names = [
                 p.name
                 for name, (fig, _) in self.figures.items()
@@ -216,10 +232,12 @@ class ClaimResult:
                 writer = csv.DictWriter(fh, fieldnames=columns)
                 writer.writeheader()
                 writer.writerows(self.table)
-            _dump(tmp / "results.json", self.table)
-            _dump(tmp / "verdict.json", self.verdict.to_dict())
-            _dump(tmp / "config.json", {"claim": self.claim, "preset": self.preset, **self.params})
-            _dump(tmp / "environment.json", environment())
+            write_json(tmp / "results.json", self.table)
+            write_json(tmp / "verdict.json", self.verdict.to_dict())
+            write_json(
+                tmp / "config.json", {"claim": self.claim, "preset": self.preset, **self.params}
+            )
+            write_json(tmp / "environment.json", environment())
             meta = {
                 "claim": self.claim,
                 "title": self.title,
@@ -229,14 +247,9 @@ class ClaimResult:
                 "notes": self.notes,
                 "figures": {name: caption for name, (_fig, caption) in self.figures.items()},
             }
-            _dump(tmp / "claim.json", meta)
-            names += ["verdict.json", "results.csv", "results.json", "claim.json"]
-            names += ["config.json", "environment.json"]
-            for name in names:
-                os.replace(tmp / name, out / name)
-            self.saved_files_ = names
-        finally:
-            shutil.rmtree(tmp, ignore_errors=True)
+            write_json(tmp / "claim.json", meta)
+        names += ["verdict.json", "results.csv", "results.json", "claim.json"]
+        self.saved_files_ = [*names, "config.json", "environment.json"]
         return out
 
     # How a notebook shows a result: `whydl.report` installs the report's card here when it
@@ -247,8 +260,6 @@ class ClaimResult:
     def _repr_html_(self) -> str:
         if ClaimResult.html_renderer is not None:
             return ClaimResult.html_renderer(self)
-        from html import escape
-
         from whydl.plots.svg import figure_svg  # drawn only when a notebook asks
 
         figures = "".join(
@@ -256,10 +267,6 @@ class ClaimResult:
             for fig, caption in self.figures.values()
         )
         return f"<div><pre>{escape(self.summary())}</pre>{figures}</div>"
-
-
-def _dump(path: Path, obj) -> None:
-    write_json(path, obj)
 
 
 class Claim:
@@ -279,8 +286,6 @@ class Claim:
         raise NotImplementedError
 
     def params(self, preset: str = "quick", seeds: int | None = None) -> dict:
-        from whydl.errors import WhydlError
-
         if preset not in self.presets:
             raise WhydlError(
                 f"preset={preset!r} is not valid for claim {self.name!r}. "

@@ -27,8 +27,15 @@ from dataclasses import replace
 
 import numpy as np
 import torch
+from matplotlib.ticker import NullFormatter
 
-from whydl.analysis.gradients import GradientRecorder, activation_inputs, gradient_flow
+from whydl.analysis.gradients import (
+    GradientFlows,
+    UnitInputs,
+    activation_inputs,
+    gradient_flow,
+    recorded_flows,
+)
 from whydl.config import ModelConfig, TrainConfig
 from whydl.data import load_dataset
 from whydl.engine import build_members, evaluate, tasks
@@ -43,6 +50,7 @@ from whydl.evidence.frame import (
     combine,
 )
 from whydl.evidence.rules import beats, mean_ci
+from whydl.plots.style import CYCLE, PALETTE, band, new_figure
 from whydl.stats import summarize
 
 # the rules' thresholds (the rule texts print them) ---------------------------------------
@@ -343,9 +351,9 @@ def _test_scores(fit, dataset) -> tuple[np.ndarray, np.ndarray]:
     return np.where(ok, loss.numpy(), np.nan), np.where(ok, metric.numpy(), np.nan)
 
 
-def _try_fit(ctx, dataset, model, train, tag, **hooks):
+def _try_fit(ctx, dataset, model, train, tag, recorders=()):
     """ctx.fit, or None when every member diverged (a learning rate too high to train)."""
-    return _try_fit_many(ctx, {0: TrainCall(dataset, model, train, tag, hooks)})[0]
+    return _try_fit_many(ctx, {0: TrainCall(dataset, model, train, tag, recorders=recorders)})[0]
 
 
 def _try_fit_many(ctx, calls: dict) -> dict:
@@ -519,17 +527,20 @@ def _vanishing(ctx, p, digits, table, figures) -> dict:
         n_seeds=p["n_seeds"],
     )
 
+    # gradient flow on the batch X, y (the first rows of the training split) during training,
+    # of the first grad_record_members members (every member is recorded, and cached)
+    recorder = GradientFlows(epochs=record_at, rows=p["grad_batch"], split="train")
+    shown = p["grad_record_members"]
+
     def measure(depth, name, fields):
         model = ModelConfig(hidden=(p["grad_width"],) * depth, **fields)
         at_init = [gradient_flow(m, X, y, data.task) for m in build_members(data, model, seeds)]
-        recorder = GradientRecorder(
-            X, y, data.task, epochs=record_at, members=range(p["grad_record_members"])
-        )
         tag = f"gradients {name} depth {depth}"
-        fit = _try_fit(ctx, data, model, train, tag, callback=recorder)
+        fit = _try_fit(ctx, data, model, train, tag, recorders=(recorder,))
+        recorded = recorded_flows(fit) if fit is not None else {}
         stages = {"init": at_init}
         for epoch in record_at:
-            stages[f"epoch {epoch}"] = [f for e, _, f in recorder.records_ if e == epoch]
+            stages[f"epoch {epoch}"] = recorded.get(epoch, [])[:shown]
         stages = {k: v for k, v in stages.items() if v}  # none recorded if all diverged
         loss = (
             np.where(fit.ok[:, None], fit.history.train_loss, np.nan)
@@ -595,7 +606,6 @@ def _vanishing(ctx, p, digits, table, figures) -> dict:
 
 
 def _vanishing_figures(results, deep, p, epochs, verdict) -> dict:
-    from whydl.plots.style import CYCLE, band, new_figure
 
     colors = dict(zip(VARIANTS, CYCLE))
     depths = sorted(results)
@@ -756,9 +766,6 @@ def _dropout(ctx, p, digits, table, figures) -> dict:
 
 
 def _dropout_figure(acc, gap, sizes, rates, p, verdict):
-    from matplotlib.ticker import NullFormatter
-
-    from whydl.plots.style import CYCLE, new_figure
 
     fig, axes = new_figure(ncols=2, nrows=len(acc), size=(5.0, 3.6))
     axes = np.atleast_2d(axes)
@@ -799,6 +806,9 @@ def _batch_norm(ctx, p, digits, table, figures) -> dict:
     data = _subset(digits, p["bn_train"] or len(digits.X_train), monitor=None)
     per_epoch = math.ceil(len(data.X_train) / p["batch_size"])
     X_probe = data.X_test
+    # a typical sigmoid's input (unit 0 of the last hidden layer) on the test inputs after
+    # every epoch, as in Ioffe & Szegedy's Figure 1; member 0's is shown
+    watch = UnitInputs(layer=-1, unit=0, percentiles=(15, 50, 85), split="test")
     runs: dict = {}
     for kind, bn in ((PLAIN, False), (WITH_BN, True)):
         for lr in p["bn_lrs"]:
@@ -813,17 +823,12 @@ def _batch_norm(ctx, p, digits, table, figures) -> dict:
                 epochs=epochs,
                 n_seeds=p["n_seeds"],
             )
-            # a typical sigmoid's input (unit 0 of the last hidden layer; member 0), measured
-            # on the test inputs after every epoch, as in Ioffe & Szegedy's Figure 1
-            first = build_members(data, model, [0])[0]
-            inputs = [np.percentile(activation_inputs(first, X_probe)[-1][:, 0], [15, 50, 85])]
-
-            def watch(epoch, stacked, inputs=inputs):
-                state = stacked.state_dict(0)  # member 0's weights on the template: no copy
-                unit = activation_inputs(stacked.template, X_probe, state=state)[-1][:, 0]
-                inputs.append(np.percentile(unit, [15, 50, 85]))
-
-            fit = _try_fit(ctx, data, model, train, f"batch norm {kind} lr={lr:g}", callback=watch)
+            first = build_members(data, model, [0])[0]  # member 0 at init
+            unit = activation_inputs(first, X_probe)[watch.layer][:, watch.unit]
+            at_init = np.percentile(unit, watch.percentiles)
+            tag = f"batch norm {kind} lr={lr:g}"
+            fit = _try_fit(ctx, data, model, train, tag, recorders=(watch,))
+            trained = fit.records[watch.name][0] if fit is not None else np.empty((0, 3))
             curve = (
                 np.where(fit.ok[:, None], fit.history.val_metric, np.nan)
                 if fit is not None
@@ -835,7 +840,7 @@ def _batch_norm(ctx, p, digits, table, figures) -> dict:
                 "steps": steps,
                 "reached": reached,
                 "curve": curve,
-                "inputs": np.array(inputs),
+                "inputs": np.vstack([at_init, trained]),  # (1 + epochs, 3)
             }
             keys = {"variant": kind, "lr": lr}
             table.append(
@@ -861,7 +866,6 @@ def _batch_norm(ctx, p, digits, table, figures) -> dict:
 
 
 def _batch_norm_figure(runs, best, per_epoch, p, verdict):
-    from whydl.plots.style import PALETTE, band, new_figure
 
     colors = {PLAIN: PALETTE["vermillion"], WITH_BN: PALETTE["blue"]}
     fig, axes = new_figure(ncols=3, size=(4.6, 4.2))
@@ -989,7 +993,6 @@ def _optimizers(ctx, p, digits, table, figures) -> dict:
 
 
 def _optimizer_figure(runs, grids, best, per_epoch, p, verdict):
-    from whydl.plots.style import CYCLE, band, new_figure
 
     colors = dict(zip(grids, CYCLE))
     fig, axes = new_figure(ncols=3, size=(4.6, 4.2))
@@ -1084,7 +1087,6 @@ def _residual(ctx, p, digits, table, figures) -> dict:
 
 
 def _residual_figure(loss, depths, p, verdict):
-    from whydl.plots.style import PALETTE, new_figure
 
     fig, ax = new_figure()
     for kind, color in zip(RESIDUAL_KINDS, (PALETTE["vermillion"], PALETTE["blue"])):

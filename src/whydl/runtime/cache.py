@@ -6,7 +6,8 @@ stored, the `Fit` is rebuilt from the store and nothing trains. Otherwise the co
 of seeds that covers the missing ones becomes a job (with the matching slice of per-member
 hooks); its new members are written in ONE transaction, and the `Fit` is assembled from the
 store. A member is what it would be if trained alone (the engine's guarantee), so the result
-equals a fresh run's.
+equals a fresh run's. A call's recorders (what it measures while it trains) are part of its
+members' keys, and their records are stored and replayed with the members.
 
 Example
 -------
@@ -55,6 +56,11 @@ class _Plan:
         return dataclasses.replace(train, seed=train.seeds[self.lo], n_seeds=self.n)
 
     @property
+    def local_only(self) -> bool:
+        """A recorder measures the machine (wall-clock time): train the call here."""
+        return any(r.local_only for r in self.call.recorders)
+
+    @property
     def hooks(self) -> dict:
         hooks = {k: v for k, v in self.call.hooks.items() if k != "progress"}
         for name in ("members", "train_rows"):  # per-member hooks: the span's slice
@@ -79,6 +85,11 @@ class CachedContext(Context):
     process alone writes the store. With the executor's `split`, a call that would hold up
     the sweep is cut into parts (`whydl.runtime.split`).
 
+    Calls with recorders (`whydl.engine.recorders`) are stored and replayed like any other,
+    their records with them. Those whose recorders measure this machine (`local_only`:
+    wall-clock time) train in this process whatever the executor, after the executor's
+    jobs (so no worker of a local cluster competes for the cores while they are timed).
+
     Calls with a `callback` hook bypass the store: the callback observes training as it
     happens, which a stored result cannot replay. They always train, in this process, and
     are not stored. So do calls with a hook the store does not know (it could not tell what
@@ -102,8 +113,8 @@ class CachedContext(Context):
         self.executor = executor if executor is not None else LocalExecutor(fit=fit)
         self.n_cached = 0
 
-    def fit(self, dataset, model, train, tag: str = "", **hooks):
-        return self.fit_many([TrainCall(dataset, model, train, tag, hooks)])[0]
+    def fit(self, dataset, model, train, tag: str = "", recorders=(), **hooks):
+        return self.fit_many([TrainCall(dataset, model, train, tag, hooks, recorders)])[0]
 
     def _fit_list(self, calls: list, errors: str) -> list:
         out: list = [None] * len(calls)
@@ -137,7 +148,9 @@ class CachedContext(Context):
         """The stored `Fit` when every member is stored, else a `_Plan` of what to train."""
         dataset, model, train, hooks = call.dataset, call.model, call.train, call.hooks
         members, frozen = hooks.get("members"), tuple(hooks.get("frozen") or ())
-        specs = store_specs(dataset, model, train, frozen, members, hooks.get("train_rows"))
+        recorders = [r.spec(train) for r in call.recorders]
+        rows = hooks.get("train_rows")
+        specs = store_specs(dataset, model, train, frozen, members, rows, recorders)
         keys = [member_key(s) for s in specs]
         seeds = train.seeds
         found = self.store.find_members(keys, seeds)
@@ -154,11 +167,11 @@ class CachedContext(Context):
             )
         return _Plan(call, specs, found, missing[0], missing[-1])
 
-    def _jobs(self, plans: dict[int, _Plan]) -> tuple[list[Job], list[tuple[int, int]]]:
-        """The jobs of `plans` (a call cut into parts where the executor splits), and for
+    def _jobs(self, plans: dict[int, _Plan], executor) -> tuple[list[Job], list[tuple[int, int]]]:
+        """The jobs of `plans` (a call cut into parts where `executor` splits), and for
         each job its (call index, first member)."""
         order = sorted(plans)
-        workers = self.executor.workers if self.executor.split else 1
+        workers = executor.workers if executor.split else 1
         costs = [(plans[i].n, plans[i].cost()) for i in order]
         jobs, owner = [], []
         for i, cuts in zip(order, split_spans(costs, workers)):
@@ -183,15 +196,31 @@ class CachedContext(Context):
                     self.claim,
                     CACHE_VERSION,
                     part=len(cuts) > 1,
+                    recorders=plan.call.recorders,
                 )
                 jobs.append(job)
                 owner.append((i, part.lo))
         return jobs, owner
 
     def _run(self, plans: dict[int, _Plan], out: list) -> None:
-        """Run the plans' jobs on the executor; store and assemble each call as soon as all
-        its parts are back, in ONE transaction, whichever executor trained it."""
-        jobs, owner = self._jobs(plans)
+        """Run the plans' jobs: on the executor, then the `local_only` ones in this process."""
+        here = {i: plan for i, plan in plans.items() if plan.local_only}
+        away = {i: plan for i, plan in plans.items() if not plan.local_only}
+        local = self.executor
+        if not isinstance(local, LocalExecutor):
+            local = LocalExecutor(fit=self._fit)
+        failures, n_jobs = [], 0
+        for executor, group in ((self.executor, away), (local, here)):
+            if group:
+                jobs, owner = self._jobs(group, executor)
+                failures += self._run_jobs(executor, jobs, owner, group, out)
+                n_jobs += len(jobs)
+        if failures:
+            raise SweepFailed(failures, n_jobs - len(failures))
+
+    def _run_jobs(self, executor, jobs, owner, plans: dict[int, _Plan], out: list) -> list:
+        """Run `jobs` on `executor`; store and assemble each call as soon as all its parts
+        are back, in ONE transaction, whichever executor trained it. Returns the failures."""
         waiting = {i: sum(o[0] == i for o in owner) for i in plans}
         returned: dict[int, list] = {i: [] for i in plans}  # (first member, rows) per part
 
@@ -213,9 +242,7 @@ class CachedContext(Context):
             whole = plan.n == plan.call.train.n_seeds and len(returned[i]) == 1
             out[i] = result.fit if whole and result.fit is not None else self._assemble(plan, rows)
 
-        failures = self.executor.run(jobs, on_result, log=self.log)
-        if failures:
-            raise SweepFailed(failures, len(jobs) - len(failures))
+        return executor.run(jobs, on_result, log=self.log)
 
     def _store_rows(self, plan: _Plan, rows: list[dict]) -> None:
         """Write a span's new members in ONE transaction (those stored before stay as stored)."""

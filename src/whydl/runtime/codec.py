@@ -1,5 +1,10 @@
 """Fit <-> store rows: a finished `Fit` becomes one row per member, and stored rows become
 the same `Fit` again, stacked model included (claims analyse trained models, not numbers).
+
+A member's records (`Fit.records[name][i]`, what the call's recorders measured) live in its
+row's `history` JSON under "records", each as its shape and flat values, so they come back
+bit for bit (JSON has no NaN or infinity: NaN is null, infinities are "inf" and "-inf").
+A row without records has no such key.
 """
 
 from __future__ import annotations
@@ -21,6 +26,20 @@ from whydl.store import HISTORY_COLUMNS, member_key, run_id
 
 def _floats(values) -> list:
     return [None if not math.isfinite(v) else float(v) for v in values]
+
+
+def _encode(array: np.ndarray) -> dict:
+    """One member's record as JSON: its shape and its flat float64 values."""
+    values = [
+        v if math.isfinite(v) else (None if math.isnan(v) else ("inf" if v > 0 else "-inf"))
+        for v in np.asarray(array, dtype=float).ravel().tolist()
+    ]
+    return {"shape": list(np.shape(array)), "values": values}
+
+
+def _decode(record: dict) -> np.ndarray:
+    values = [math.nan if v is None else float(v) for v in record["values"]]
+    return np.array(values, dtype=float).reshape(record["shape"])
 
 
 def fit_rows(fit, specs, claim: str = "", tag: str = "", dataset_name: str = "") -> list[dict]:
@@ -53,7 +72,7 @@ def fit_rows(fit, specs, claim: str = "", tag: str = "", dataset_name: str = "")
                 "task": fit.task,
                 "metric": h.metric,
                 "config": json.dumps(specs[i], sort_keys=True, default=list),
-                "history": json.dumps(history),
+                "history": json.dumps(history | _member_records(fit.records, i)),
                 "final": json.dumps(final),
                 "environment": json.dumps(env),
                 "weights": buf.getvalue(),
@@ -62,6 +81,13 @@ def fit_rows(fit, specs, claim: str = "", tag: str = "", dataset_name: str = "")
             }
         )
     return rows
+
+
+def _member_records(records: dict, i: int) -> dict:
+    """{"records": {name: member i's entry}}, or {} when the fit recorded nothing."""
+    if not records:
+        return {}
+    return {"records": {name: _encode(a[i]) for name, a in records.items()}}
 
 
 def rebuild_fit(dataset, model, train, rows, members=None):
@@ -89,6 +115,8 @@ def rebuild_fit(dataset, model, train, rows, members=None):
         return out
 
     history = History(seeds, rows[0]["metric"], *(column(c) for c in HISTORY_COLUMNS))
+    stored = [hist.get("records", {}) for hist in histories]
+    records = {name: np.stack([_decode(r[name]) for r in stored]) for name in stored[0]}
     # members trained in one call share its wall time; count each call once
     seconds = {r["run"]: r["train_seconds"] for r in rows}
     return Fit(
@@ -101,4 +129,5 @@ def rebuild_fit(dataset, model, train, rows, members=None):
         train_seconds=float(sum(seconds.values())),
         device=str(device),
         held_out="validation" if train.early_stopping else "test",
+        records=records,
     )

@@ -9,10 +9,14 @@ is not retried (the same numbers would diverge again).
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 import uuid
 from dataclasses import dataclass, field
+
+import dask
+from distributed import Client, LocalCluster, as_completed
 
 from whydl.errors import WhydlError
 from whydl.runtime.jobs import Job, JobFailed, run_job
@@ -52,10 +56,6 @@ class DaskExecutor:
     failed: list[JobFailed] = field(default_factory=list)
 
     def __post_init__(self):
-        import logging
-
-        import dask
-        from distributed import Client, LocalCluster
 
         self.cluster = None
         if self.scheduler is None:
@@ -103,7 +103,6 @@ class DaskExecutor:
     def run(self, jobs: list[Job], on_result, log=print) -> list[JobFailed]:
         """Run `jobs`; call `on_result(index, rows_or_Diverged)` here, on the client, as each
         one finishes. Returns the jobs that failed twice (the others all finished)."""
-        from distributed import as_completed
 
         attempts = [0] * len(jobs)
         index = {}

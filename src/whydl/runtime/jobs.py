@@ -31,6 +31,12 @@ class Job:
     claim: str = ""
     cache_version: int = 0
     part: bool = False  # one part of a call split across workers (see `split_spans`)
+    recorders: tuple = ()  # what the engine measures while it trains (whydl.engine.recorders)
+
+    @property
+    def local_only(self) -> bool:
+        """True when a recorder measures the machine (wall-clock time): train it here."""
+        return any(r.local_only for r in self.recorders)
 
 
 @dataclass(frozen=True)
@@ -79,6 +85,8 @@ def train_job(job: Job, fit=engine_fit, one_thread: bool = False):
             f"{job.cache_version}: install the same whydl version on the client and workers."
         )
     hooks = dict(job.hooks)
+    if job.recorders:  # only then: a stand-in `fit` need not know the argument
+        hooks["recorders"] = job.recorders
     if job.part:  # a part's members all diverging says nothing of the call: the client decides
         hooks["keep_diverged"] = True
     try:
@@ -94,5 +102,10 @@ def train_job(job: Job, fit=engine_fit, one_thread: bool = False):
 
 def run_job(job: Job):
     """On a Dask worker: train on one torch thread; only the rows travel back."""
+    if job.local_only:  # the client's `CachedContext` never sends one; refuse it if sent
+        raise RuntimeError(
+            f"{job.name!r} records wall-clock time, which measures the machine that trains "
+            "it: train it in the client (CachedContext does), not on a worker."
+        )
     result = train_job(job, one_thread=True)
     return result if isinstance(result, Diverged) else JobResult(result.rows)

@@ -3,8 +3,9 @@
 A member is determined by the dataset's bytes, the `ModelConfig`, the `TrainConfig` (less
 `seed` and `n_seeds`, which only say *which* members a call trains), the `frozen` names, the
 member's initial weights (`members` hook) and training rows (`train_rows` hook) when a call
-passes them, and its seed. `member_key` hashes all but the seed; the store's UNIQUE (key,
-seed) constraint keeps each member once.
+passes them, the call's recorders (what it measures while it trains, as their plain-JSON
+specs) when it has any, and its seed. `member_key` hashes all but the seed; the store's
+UNIQUE (key, seed) constraint keeps each member once.
 """
 
 from __future__ import annotations
@@ -13,11 +14,14 @@ import dataclasses
 import hashlib
 import json
 
+import numpy as np
+
 # Bump when the engine's numbers change for the same config, so old members are not reused.
 # 2: a member whose training loss grows 1000-fold over its initial loss counts as diverged.
 CACHE_VERSION = 2
 
 # engine.fit hooks that change what a member becomes: each is part of the member's key
+# (a call's recorders are part of it too, as a field of the call, not as a hook)
 KEYED_HOOKS = {"members", "frozen", "train_rows"}
 
 
@@ -32,7 +36,6 @@ def _sha(*parts: bytes) -> str:
 def dataset_fingerprint(dataset) -> str:
     """sha256 of the split arrays' bytes, dtypes and shapes, plus the task: two datasets with
     the same fingerprint train identical members whatever their names."""
-    import numpy as np
 
     h = hashlib.sha256()
     for a in (dataset.X_train, dataset.y_train, dataset.X_test, dataset.y_test):
@@ -56,17 +59,18 @@ def state_hash(module) -> str:
 
 def rows_hash(rows) -> str:
     """sha256 of one member's training-row indices (the engine's `train_rows` hook)."""
-    import numpy as np
 
     return _sha(np.ascontiguousarray(rows, dtype=np.int64).tobytes())
 
 
-def config_spec(dataset, model, train, frozen=(), init=None, rows=None) -> dict:
+def config_spec(dataset, model, train, frozen=(), init=None, rows=None, recorders=()) -> dict:
     """What determines a member except its seed, as a JSON-ready dict. `init` and `rows` are
-    hashes of the member's initial weights and training rows, when a call passes them."""
+    hashes of the member's initial weights and training rows, when a call passes them;
+    `recorders` the specs (plain JSON dicts, `Recorder.spec`) of what the call records.
+    Without recorders the spec has no such field: a plain call keeps the key it always had."""
     t = dataclasses.asdict(train)
     del t["seed"], t["n_seeds"]  # which members, not how they train
-    return {
+    spec = {
         "cache_version": CACHE_VERSION,
         "dataset": dataset_fingerprint(dataset),
         "model": dataclasses.asdict(model),
@@ -75,19 +79,26 @@ def config_spec(dataset, model, train, frozen=(), init=None, rows=None) -> dict:
         "init": init,
         "train_rows": rows,
     }
+    if recorders:  # in a canonical order: the order a call lists them in does not matter
+        spec["recorders"] = sorted(recorders, key=lambda r: json.dumps(r, sort_keys=True))
+    return spec
 
 
 def member_key(spec: dict) -> str:
     return _sha(json.dumps(spec, sort_keys=True, default=list).encode())
 
 
-def member_specs(dataset, model, train, frozen=(), members=None, train_rows=None) -> list[dict]:
+def member_specs(
+    dataset, model, train, frozen=(), members=None, train_rows=None, recorders=()
+) -> list[dict]:
     """One spec per seed of `train.seeds` (they differ when `members` or `train_rows`, one
-    entry per member, are given)."""
+    entry per member, are given). `recorders`: the call's recorder specs, as in `config_spec`."""
     n = train.n_seeds
     inits = [state_hash(m) for m in members] if members is not None else [None] * n
     rows = [rows_hash(r) for r in train_rows] if train_rows is not None else [None] * n
-    return [config_spec(dataset, model, train, frozen, i, r) for i, r in zip(inits, rows)]
+    return [
+        config_spec(dataset, model, train, frozen, i, r, recorders) for i, r in zip(inits, rows)
+    ]
 
 
 def run_id(keys, seeds) -> str:

@@ -18,9 +18,13 @@ import errno
 import itertools
 import json
 import socket
+import threading
+import webbrowser
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import torch
+import uvicorn
 from fastapi import FastAPI, WebSocket
 from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
@@ -191,14 +195,10 @@ def _bind(host: str, port: int):
 
 def serve(host: str = "127.0.0.1", port: int = 8000, open_browser: bool = False) -> None:
     """Run the playground until Ctrl+C; prints its URL. Port 0 picks a free port."""
-    import threading
-    import webbrowser
 
     sock = _bind(host, port)
     sock.listen(128)  # listening before the URL is printed: it works once shown
     port = sock.getsockname()[1]
-    import torch
-    import uvicorn
 
     # one torch thread for the whole process (the setting is process-wide): each tab's
     # worker then uses one core, and tiny networks train fastest on one thread anyway

@@ -42,7 +42,7 @@ def make_dataset(settings: Settings, upload: Upload | None) -> Dataset:
     if settings.dataset != CSV:
         return load_dataset(
             settings.dataset,
-            n_samples=settings.n_points,
+            n_samples=settings.n_samples,
             noise=settings.noise,
             seed=settings.data_seed,
             test_size=settings.test_size,

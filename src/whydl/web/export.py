@@ -1,64 +1,48 @@
 """A playground setup as the equivalent `whydl train` command and as a RunConfig.
 
 The command trains the same member the playground shows: the same data, split, seed and
-settings go through the same engine, so its numbers match epoch for epoch.
+settings go through the same engine, so its numbers match epoch for epoch. Both are
+generated: the settings carry the config's own names, and the command the flags that
+`whydl.flags` builds from the config's options.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import shlex
 
-from whydl.config import DataConfig, ModelConfig, RunConfig, TrainConfig
+from whydl.config import SECTIONS, RunConfig, TrainConfig
+from whydl.flags import train_args
 from whydl.web.validate import CSV, Settings
 
-DEFAULT_EPOCHS = 100  # exported before any training: the CLI's default
+DEFAULT_EPOCHS = TrainConfig().epochs  # exported before any training: the CLI's default
 
 
 def run_config(settings: Settings, epochs: int, upload=None) -> RunConfig:
-    """The RunConfig of `settings` trained for `epochs` (an `Upload` for CSV data)."""
+    """The RunConfig of `settings` trained for `epochs` (an `Upload` for CSV data). Options
+    the run ignores (noise on a CSV file) keep their defaults, so equal runs are equal."""
+    values = settings.to_dict() | {"epochs": epochs if epochs > 0 else DEFAULT_EPOCHS}
     if settings.dataset == CSV:
-        data = DataConfig(
-            dataset=CSV,
-            csv=upload.name,
-            target=upload.target,
-            data_seed=settings.data_seed,
-            test_size=settings.test_size,
-        )
-    else:
-        data = DataConfig(
-            dataset=settings.dataset,
-            n_samples=settings.n_points,
-            noise=settings.noise,
-            data_seed=settings.data_seed,
-            test_size=settings.test_size,
-        )
-    model = ModelConfig(
-        hidden=settings.hidden,
-        activation=settings.activation,
-        dropout=settings.dropout,
-        batch_norm=settings.batch_norm,
-    )
-    train = TrainConfig(
-        optimizer=settings.optimizer,
-        lr=settings.lr,
-        weight_decay=settings.weight_decay,
-        batch_size=settings.batch_size,
-        epochs=epochs if epochs > 0 else DEFAULT_EPOCHS,
-        seed=settings.seed,
-    )
-    return RunConfig(data=data, model=model, train=train)
+        values |= {"csv": upload.name, "target": upload.target}
+    config = RunConfig(**{name: _section(klass, values) for name, klass in SECTIONS.items()})
+    return _defaults_where_unused(config)
 
 
 def train_command(config: RunConfig) -> str:
-    """`whydl train ...` with every flag that `config` sets, shell-quoted."""
-    d, m, t = config.data, config.model, config.train
-    if d.csv is not None:
-        args = ["--data", d.csv, "--target", d.target]
-    else:
-        args = ["--dataset", d.dataset, "--n", d.n_samples, "--noise", d.noise]
-    args += ["--data-seed", d.data_seed, "--test-size", d.test_size]
-    args += ["--hidden", ",".join(str(h) for h in m.hidden), "--activation", m.activation]
-    args += ["--dropout", m.dropout] + (["--batch-norm"] if m.batch_norm else [])
-    args += ["--optimizer", t.optimizer, "--lr", t.lr, "--weight-decay", t.weight_decay]
-    args += ["--batch-size", t.batch_size, "--epochs", t.epochs, "--seed", t.seed]
-    return shlex.join(["whydl", "train", *(str(a) for a in args)])
+    """`whydl train ...` with every flag of an option `config` uses, shell-quoted."""
+    return shlex.join(["whydl", "train", *train_args(config)])
+
+
+def _section(klass, values: dict):
+    """One config section from the settings that share its field names."""
+    return klass(**{f.name: values[f.name] for f in dataclasses.fields(klass) if f.name in values})
+
+
+def _defaults_where_unused(config: RunConfig) -> RunConfig:
+    """`config` with every option its run ignores back at the section's default."""
+    changes: dict[str, dict] = {}
+    for key in config.unused():
+        section, name = key.split(".")
+        default = type(getattr(config, section))()
+        changes.setdefault(section, {})[name] = getattr(default, name)
+    return config.replace(**changes)

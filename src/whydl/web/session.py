@@ -23,10 +23,11 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
+from dataclasses import fields
 
 import torch
 
-from whydl.config import ModelConfig, TrainConfig
+from whydl.config import TrainConfig, option_of
 from whydl.engine import Trainer
 from whydl.errors import WhydlError
 from whydl.web import export, frames
@@ -35,7 +36,8 @@ from whydl.web.validate import parse_settings
 
 FRAME_INTERVAL = 0.05  # seconds: at most 20 frames a second (the page needs 10)
 SPEED_WINDOW = 1.0  # seconds over which epochs per second are measured
-EPOCH_LIMIT = 100_000  # TrainConfig's maximum: the playground trains until paused
+# TrainConfig's most epochs: the playground trains until paused
+EPOCH_LIMIT = option_of(next(f for f in fields(TrainConfig) if f.name == "epochs")).bounds.high
 COMMANDS = ("configure", "reset", "play", "pause", "step", "export", "weights")
 _STOP = object()
 log = logging.getLogger("whydl.web")
@@ -164,19 +166,8 @@ class Session:
     def _start_run(self, settings, upload, dataset) -> None:
         """A fresh network (same seed, same initial weights), paused at epoch 0."""
         s = settings
-        model = ModelConfig(
-            hidden=s.hidden, activation=s.activation, dropout=s.dropout, batch_norm=s.batch_norm
-        )
-        train = TrainConfig(
-            optimizer=s.optimizer,
-            lr=s.lr,
-            batch_size=s.batch_size,
-            weight_decay=s.weight_decay,
-            epochs=EPOCH_LIMIT,
-            seed=s.seed,
-            n_seeds=1,
-        )
-        self.trainer = Trainer(dataset, model, train, track_gradients=True)
+        config = export.run_config(s, EPOCH_LIMIT, upload)  # what an export would train
+        self.trainer = Trainer(dataset, config.model, config.train, track_gradients=True)
         self.module = self.trainer.net.member(0)  # a plain copy, refreshed for each frame
         self.settings, self.upload, self.dataset = settings, upload, dataset
         self.playing = False

@@ -9,66 +9,47 @@ formatted into HTML or used as a path.
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, fields, replace
 
-from whydl.config import ACTIVATION_NAMES, OPTIMIZER_NAMES
-from whydl.errors import WhydlError
+from whydl.config import SECTIONS, Bounds, DataConfig, ModelConfig, TrainConfig, option_of
+from whydl.config import show_value as _show
+from whydl.data.synthetic import GENERATORS
+from whydl.errors import WhydlError, did_you_mean
 
-DATASETS = ("moons", "circles", "xor", "gaussians", "spiral", "checkerboard")
+DATASETS = ("moons", "circles", "xor", "gaussians", "spiral", "checkerboard")  # 2-D: drawable
 CSV = "csv"  # the dataset name of an uploaded file
 MAX_LAYERS, MAX_NEURONS = 8, 64
 MIN_POINTS, MAX_POINTS = 20, 10_000
 MAX_CSV_BYTES, MAX_CSV_ROWS = 2_000_000, 10_000
 MAX_CLASSES = 8  # the page has eight colour-blind-safe class colours
-MAX_SEED = 2**31 - 1
-
-# name -> (low, high), both inclusive
-BOUNDS = {
-    "noise": (0.0, 1.0),
-    "n_points": (MIN_POINTS, MAX_POINTS),
-    "train_ratio": (0.1, 0.9),
-    "data_seed": (0, MAX_SEED),
-    "dropout": (0.0, 0.9),
-    "lr": (1e-5, 10.0),
-    "batch_size": (0, MAX_POINTS),  # 0: the whole training split in one batch
-    "weight_decay": (0.0, 10.0),
-    "seed": (0, MAX_SEED),
-}
-CHOICES = {
-    "dataset": (*DATASETS, CSV),
-    "activation": ACTIVATION_NAMES,
-    "optimizer": OPTIMIZER_NAMES,
-}
+RENAMED = {"n_points": "n_samples", "train_ratio": "test_size"}  # in links before the rename
+_DATA, _MODEL, _TRAIN = DataConfig(), ModelConfig(), TrainConfig()
 
 
 @dataclass(frozen=True)
 class Settings:
-    """Everything that determines a playground run. Defaults: the article's experiment."""
+    """Everything that determines a playground run, named and defaulted as in the configs
+    (the article's experiment)."""
 
-    dataset: str = "moons"
-    noise: float = 0.1
-    n_points: int = 1000
-    train_ratio: float = 0.7
-    data_seed: int = 42
-    hidden: tuple[int, ...] = (10, 10)
-    activation: str = "relu"
-    dropout: float = 0.0
-    batch_norm: bool = False
-    optimizer: str = "adam"
-    lr: float = 0.01
-    batch_size: int = 32
-    weight_decay: float = 0.0
-    seed: int = 0
+    dataset: str = _DATA.dataset
+    noise: float = GENERATORS[_DATA.dataset][2]  # the config's None: the slider needs a number
+    n_samples: int = _DATA.n_samples
+    test_size: float = _DATA.test_size
+    data_seed: int = _DATA.data_seed
+    hidden: tuple[int, ...] = _MODEL.hidden
+    activation: str = _MODEL.activation
+    dropout: float = _MODEL.dropout
+    batch_norm: bool = _MODEL.batch_norm
+    optimizer: str = _TRAIN.optimizer
+    lr: float = _TRAIN.lr
+    batch_size: int = _TRAIN.batch_size
+    weight_decay: float = _TRAIN.weight_decay
+    seed: int = _TRAIN.seed
 
     @property
     def data_key(self) -> tuple:
         """The fields that determine the data: the dataset is rebuilt only when they change."""
-        return (self.dataset, self.noise, self.n_points, self.train_ratio, self.data_seed)
-
-    @property
-    def test_size(self) -> float:
-        """The held-out fraction, rounded so 1 - 0.7 reads 0.3 in exports."""
-        return round(1.0 - self.train_ratio, 6)
+        return (self.dataset, self.noise, self.n_samples, self.test_size, self.data_seed)
 
     def to_dict(self) -> dict:
         d = asdict(self)
@@ -76,11 +57,37 @@ class Settings:
         return d
 
 
+# each setting's option, from the config field of the same name
+OPTIONS = {
+    f.name: option_of(f)
+    for klass in SECTIONS.values()
+    for f in fields(klass)
+    if f.name in {s.name for s in fields(Settings)}
+}
+BOUNDS = {name: o.bounds for name, o in OPTIONS.items() if o.bounds is not None}  # shared
+CHOICES = {name: o.choices for name, o in OPTIONS.items() if o.choices}
+CHOICES["dataset"] = (*DATASETS, CSV)  # the config takes any name: the page offers these
+# the playground's own limits, narrower, checked on top of the shared BOUNDS
+LIMITS = {
+    "n_samples": Bounds(MIN_POINTS, MAX_POINTS),  # every point is drawn and sent to the page
+    "test_size": Bounds(0.1, 0.9),  # keeps both splits non-empty at MIN_POINTS points
+    "batch_size": Bounds(0, MAX_POINTS),
+    "hidden": Bounds(1, MAX_NEURONS),  # each layer's width
+}
+# the page's slider only; the playground validates noise against the shared BOUNDS["noise"]
+SLIDERS = {"noise": Bounds(0.0, 1.0), "test_size": LIMITS["test_size"]}
+
+
+def _ends(b: Bounds) -> list:
+    return [b.low, b.high]
+
+
 def options() -> dict:
     """What the page needs to build its controls: defaults, bounds and choices."""
     return {
         "defaults": Settings().to_dict(),
-        "bounds": {k: list(v) for k, v in BOUNDS.items()},
+        "bounds": {k: _ends(LIMITS.get(k, b)) for k, b in BOUNDS.items()},
+        "sliders": {k: _ends(b) for k, b in SLIDERS.items()},
         "choices": {k: list(v) for k, v in CHOICES.items()},
         "max_layers": MAX_LAYERS,
         "max_neurons": MAX_NEURONS,
@@ -97,18 +104,21 @@ def parse_settings(raw) -> Settings:
     -------
     >>> parse_settings({"hidden": [4, 4], "lr": 0.03}).hidden
     (4, 4)
-    >>> parse_settings({"lr": 50})
+    >>> parse_settings({"lr": 500})
     Traceback (most recent call last):
     ...
-    whydl.errors.WhydlError: lr=50 is out of range: expected a number from 1e-05 to 10, e.g. 0.01.
+    whydl.errors.WhydlError: lr=500 must be in (0, 100], e.g. 0.01.
     """
     if not isinstance(raw, dict):
         raise WhydlError(f"settings must be an object of name: value pairs, got {_show(raw)}.")
     known = [f.name for f in fields(Settings)]
     unknown = sorted(_show(k) for k in raw if k not in known)[:5]
     if unknown:
+        first = next(k for k in raw if k not in known)
+        hint = f" {first!r} is now {RENAMED[first]!r}." if first in RENAMED else ""
         raise WhydlError(
-            f"unknown setting(s) [{', '.join(unknown)}]. Known settings: {', '.join(known)}."
+            f"unknown setting(s) [{', '.join(unknown)}].{hint or did_you_mean(first, known)} "
+            f"Known settings: {', '.join(known)}."
         )
     defaults = Settings()
     values = {}
@@ -162,17 +172,9 @@ def safe_file_name(name) -> str:
     return (stem or "upload") + ".csv"
 
 
-def _show(value) -> str:
-    """A user value for a message: repr, cut short so a huge value cannot flood the page."""
-    text = repr(value)
-    return text if len(text) <= 40 else text[:37] + "..."
-
-
 def _choice(name: str, value) -> str:
-    if not isinstance(value, str) or value not in CHOICES[name]:
-        raise WhydlError(
-            f"{name}={_show(value)} is not valid. Expected one of: {', '.join(CHOICES[name])}."
-        )
+    """One of CHOICES[name], checked by the config's option (so with its message)."""
+    replace(OPTIONS[name], choices=CHOICES[name]).check(name, value)
     return value
 
 
@@ -185,11 +187,12 @@ def _hidden(value) -> tuple[int, ...]:
             f"hidden has {len(value)} layers; the playground allows at most {MAX_LAYERS}. "
             "Remove a layer."
         )
+    widths = LIMITS["hidden"]  # narrower than the config's: each neuron is drawn
     for i, width in enumerate(value, start=1):
-        if not 1 <= width <= MAX_NEURONS:
+        if width not in widths:
             raise WhydlError(
-                f"hidden layer {i} has {int(width)} neurons; expected 1 to {MAX_NEURONS}, "
-                f"{example}."
+                f"hidden layer {i} has {int(width)} neurons; expected {widths.low} to "
+                f"{widths.high}, {example}."
             )
     return tuple(int(v) for v in value)
 
@@ -201,16 +204,18 @@ def _is_int(v) -> bool:
 
 
 def _number(name: str, value, default):
-    lo, hi = BOUNDS[name]
+    """A number from JSON: its type, then the config's bounds, then the playground's."""
     integer = isinstance(default, int)
     kind = "an integer" if integer else "a number"
     numeric = isinstance(value, int | float) and not isinstance(value, bool)
     if not numeric or not math.isfinite(value) or (integer and not _is_int(value)):
         raise WhydlError(f"{name}={_show(value)} is not {kind}. Expected e.g. {default}.")
-    if not lo <= value <= hi:
-        show = (lambda v: str(int(v))) if integer else "{:g}".format
+    value = int(value) if integer else value
+    OPTIONS[name].check(name, value)  # the same check, and message, as the CLI's and API's
+    limit = LIMITS.get(name)
+    if limit is not None and value not in limit:
         raise WhydlError(
-            f"{name}={show(value)} is out of range: expected {kind} from {show(lo)} to "
-            f"{show(hi)}, e.g. {show(default)}."
+            f"{name}={value} is outside the playground's range: it takes {name} "
+            f"{limit.describe()}, e.g. {default}."
         )
-    return int(value) if integer else float(value)
+    return value if integer else float(value)

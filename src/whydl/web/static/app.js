@@ -17,6 +17,11 @@
     dropout: [0, 0.1, 0.2, 0.3, 0.5, 0.7],
   };
   const NEW_LAYER_WIDTH = 4;
+  // links made before the settings took the configs' names: old name -> [new name, value]
+  const RENAMED = {
+    n_points: ["n_samples", (v) => v],
+    train_ratio: ["test_size", (v) => (typeof v === "number" ? Math.round((1 - v) * 1e6) / 1e6 : v)],
+  };
   const BACKGROUND = 0.6;  // how strongly the boundary map is coloured, so points stand out
 
   const $ = (id) => document.getElementById(id);
@@ -143,6 +148,10 @@
 
     for (const el of document.querySelectorAll("[data-setting]")) {
       const key = el.dataset.setting;
+      // a slider's own range where the page narrows it (noise), else the validated bounds
+      const range = (options.sliders || {})[key] || (el.type === "number" && options.bounds[key]);
+      if (range && range[0] !== null) el.min = String(range[0]);
+      if (range && range[1] !== null) el.max = String(range[1]);
       el.addEventListener("change", () => change(key, readControl(el, key)));
       if (el.type === "range") el.addEventListener("input", () => showRangeValue(el));
     }
@@ -190,6 +199,7 @@
       const value = settings[el.dataset.setting];
       if (el.type === "checkbox") el.checked = value === true;
       else if (el.tagName === "SELECT") selectValue(el, value);
+      else if (el.type === "range") rangeValue(el, value);
       else el.value = String(value);
       if (el.type === "range") showRangeValue(el);
     }
@@ -199,7 +209,7 @@
       if (b.dataset.dataset === "csv") b.textContent = uploadName && on ? uploadName : "your CSV";
     }
     const generated = settings.dataset !== "csv";
-    for (const id of ["noise", "n_points", "regenerate"]) $(id).disabled = !generated;
+    for (const id of ["noise", "n_samples", "regenerate"]) $(id).disabled = !generated;
     $("show_test").checked = showTest;
     const hidden = Array.isArray(settings.hidden) ? settings.hidden : [];
     $("layers-label").textContent = `${hidden.length} hidden layer${hidden.length === 1 ? "" : "s"}`;
@@ -276,13 +286,14 @@
   function readHash() {
     const s = Object.assign({}, options.defaults);
     const params = new URLSearchParams(location.hash.slice(1));
-    for (const [key, raw] of params) {
-      if (key === "show_test") showTest = raw !== "false";
-      if (!(key in s)) continue;
+    for (const [name, raw] of params) {
+      if (name === "show_test") showTest = raw !== "false";
+      const [key, translate] = RENAMED[name] || [name, (v) => v];
+      if (!(key in s) || (key !== name && params.has(key))) continue;  // the new name wins
       const d = options.defaults[key];
       if (key === "hidden") s[key] = raw === "" ? [] : raw.split(",").map(toNumber);
       else if (typeof d === "boolean") s[key] = raw === "true" ? true : raw === "false" ? false : raw;
-      else if (typeof d === "number") s[key] = toNumber(raw);
+      else if (typeof d === "number") s[key] = translate(toNumber(raw));
       else s[key] = raw;
     }
     return s;
@@ -646,9 +657,15 @@
     if (![...select.options].some((o) => o.value === text)) select.appendChild(new Option(text, text));
     select.value = text;
   }
+  // a value from a link beyond the slider's end widens the slider, so the setup stays exact
+  function rangeValue(el, value) {
+    const v = Number(value);
+    if (Number.isFinite(v) && el.max !== "" && v > Number(el.max)) el.max = String(v);
+    el.value = String(value);
+  }
   function showRangeValue(el) {
     const out = $(`${el.id}-value`);
-    if (out) out.textContent = el.id === "train_ratio" ? `${Math.round(el.value * 100)}%` : el.value;
+    if (out) out.textContent = el.id === "test_size" ? `${Math.round(el.value * 100)}%` : el.value;
   }
   function toNumber(text) {
     const t = String(text).trim();
