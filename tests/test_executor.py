@@ -103,7 +103,7 @@ def test_split_cuts_a_call_that_would_hold_up_the_sweep_into_parts_of_the_same_m
 def test_a_split_call_whose_members_all_diverge_raises_as_one_call_and_stores_nothing(
     executor,
 ):
-    plane = load_dataset("plane", n_samples=200, noise=0.1, seed=0)
+    plane = load_dataset("plane", n_samples=200, noise=0.1, data_seed=0)
     train = TrainConfig(optimizer="sgd", lr=50, epochs=20, n_seeds=4)
     bad = TrainCall(plane, ModelConfig(hidden=(16,)), train, "too fast")
     store = Store(":memory:")
@@ -147,7 +147,7 @@ def test_dict_of_calls_returns_a_dict_with_the_same_keys(executor, data):
 
 
 def test_a_run_that_diverges_comes_back_as_on_the_local_executor(executor, data):
-    plane = load_dataset("plane", n_samples=200, noise=0.1, seed=0)
+    plane = load_dataset("plane", n_samples=200, noise=0.1, data_seed=0)
     train = TrainConfig(optimizer="sgd", lr=50, epochs=20, n_seeds=2)
     bad = TrainCall(plane, ModelConfig(hidden=(16,)), train, "too fast")
     good = calls_for(data, widths=(3,))[0]

@@ -30,7 +30,7 @@ TRAIN = TrainConfig(epochs=3, n_seeds=3, batch_size=16)
 
 @pytest.fixture(scope="module")
 def data():
-    return load_dataset("moons", n_samples=120, noise=0.2, seed=0)
+    return load_dataset("moons", n_samples=120, noise=0.2, data_seed=0)
 
 
 def assert_same_records(a: dict, b: dict):
@@ -177,7 +177,7 @@ def test_non_finite_records_come_back_as_they_were():
 
 def test_the_innovations_recordings_train_nothing_the_second_time():
     params = innovations.CLAIM.params("quick")
-    digits = load_dataset("digits", seed=innovations.DATA_SEED)
+    digits = load_dataset("digits", data_seed=innovations.DATA_SEED)
     ctx = CachedContext(Store(":memory:"))
     runs = []
     for _ in range(2):

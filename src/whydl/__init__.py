@@ -15,6 +15,7 @@ __version__ = "0.1.0"
 _EXPORTS = {
     "train": "whydl.api",
     "run": "whydl.api",
+    "claim": "whydl.api",
     "TrainResult": "whydl.result",
     "load_data": "whydl.result",
     "RunConfig": "whydl.config",

@@ -14,14 +14,16 @@ import inspect
 import os
 import typing
 from dataclasses import fields
+from pathlib import Path
 
 from whydl.config import SECTIONS, RunConfig
 from whydl.data import Dataset
 from whydl.engine import fit as engine_fit
 from whydl.errors import WhydlError, did_you_mean
+from whydl.report import card_html  # noqa: F401  (importing it makes the card the notebook view)
 from whydl.result import TrainResult, load_data
 
-__all__ = ["TrainResult", "load_data", "run", "train"]
+__all__ = ["TrainResult", "claim", "load_data", "run", "train"]
 ALIASES = {"seeds": "n_seeds"}  # the CLI's --seeds, as the API has always spelt it
 
 
@@ -29,6 +31,34 @@ def run(config: RunConfig, dataset: Dataset | None = None, progress=None) -> Tra
     """Train the members a `RunConfig` describes (the data is loaded unless given)."""
     dataset = load_data(config.data) if dataset is None else dataset
     return TrainResult(config, dataset, engine_fit(dataset, config.model, config.train, progress))
+
+
+def claim(
+    name: str,
+    preset: str = "quick",
+    seeds: int | None = None,
+    out=None,
+    store=None,
+    executor: str = "local",
+    verbose: bool = False,
+):
+    """Run one claim as `whydl claim NAME` does: through the results store at `store`
+    (default `out`/whydl.db; members already there are reused) on `executor` ("local" or
+    "dask"), with its files in `out` (default runs/claims/NAME). Returns its `ClaimResult`.
+
+    Example
+    -------
+    >>> import whydl
+    >>> result = whydl.claim("data", preset="quick")  # doctest: +SKIP
+    >>> result.verdict.verdict  # doctest: +SKIP
+    'supported'
+    """
+    from whydl.runtime import make_executor, run_claim  # lazily: dask only when asked
+    from whydl.store import Store
+
+    out = Path(out) if out is not None else Path("runs/claims") / name
+    with make_executor(executor) as ex, Store(store or out / "whydl.db") as db:
+        return run_claim(name, preset, seeds, db, out, ex, verbose).result
 
 
 def train(data=None, *, progress=None, **options) -> TrainResult:

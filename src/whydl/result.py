@@ -38,13 +38,13 @@ def load_data(config: DataConfig) -> Dataset:
     """The dataset a `DataConfig` names: a CSV file or a built-in dataset."""
     if config.csv is not None:
         return load_csv(
-            config.csv, config.target, test_size=config.test_size, seed=config.data_seed
+            config.csv, config.target, test_size=config.test_size, data_seed=config.data_seed
         )
     return load_dataset(
         config.dataset,
         n_samples=config.n_samples,
         noise=config.noise,
-        seed=config.data_seed,
+        data_seed=config.data_seed,
         test_size=config.test_size,
         n_classes=config.n_classes,
     )

@@ -138,7 +138,7 @@ def test_gradient_norm_ratio():
 
 
 def test_recorder_measures_members_during_training_without_changing_it():
-    data = load_dataset("moons", n_samples=120, noise=0.2, seed=0)
+    data = load_dataset("moons", n_samples=120, noise=0.2, data_seed=0)
     model = ModelConfig(hidden=(8, 8), batch_norm=True)
     train = TrainConfig(epochs=3, n_seeds=3, batch_size=16)
     X, y = data.X_train[:40], data.y_train[:40]

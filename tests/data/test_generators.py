@@ -36,7 +36,7 @@ def test_fast_moons_and_split_equal_sklearn(n, noise, seed, test_size):
 
 @pytest.mark.parametrize("name", DATASETS)
 def test_every_dataset_loads_with_consistent_shapes(name):
-    ds = load_dataset(name, n_samples=200, seed=0)
+    ds = load_dataset(name, n_samples=200, data_seed=0)
     assert len(ds.X_train) == len(ds.y_train) and len(ds.X_test) == len(ds.y_test)
     assert ds.X_train.dtype == np.float32 and np.isfinite(ds.X_train).all()
     assert ds.X_train.shape[1] == ds.X_test.shape[1] == len(ds.feature_names) or ds.image_shape
@@ -47,8 +47,8 @@ def test_every_dataset_loads_with_consistent_shapes(name):
 
 
 def test_generators_are_deterministic_and_seed_dependent():
-    a, b = load_dataset("spiral", seed=3), load_dataset("spiral", seed=3)
-    c = load_dataset("spiral", seed=4)
+    a, b = load_dataset("spiral", data_seed=3), load_dataset("spiral", data_seed=3)
+    c = load_dataset("spiral", data_seed=4)
     np.testing.assert_array_equal(a.X_train, b.X_train)
     assert not np.array_equal(a.X_train, c.X_train)
 

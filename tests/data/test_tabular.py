@@ -50,7 +50,7 @@ def test_multiclass_string_labels_bom_and_whitespace(tmp_path):
 
 def test_regression(tmp_path):
     rows = [(i, i * 0.5 + 0.25) for i in range(20)]
-    ds = load_csv(write(tmp_path, table("x,y", rows)), target="y", test_size=0.25, seed=1)
+    ds = load_csv(write(tmp_path, table("x,y", rows)), target="y", test_size=0.25, data_seed=1)
     assert ds.task == "regression" and ds.n_classes == 0 and ds.class_names == ()
     assert ds.y_train.dtype == np.float32 and ds.y_test.shape == (5,)
 

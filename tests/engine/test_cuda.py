@@ -41,7 +41,7 @@ def rel_diff(a, b) -> float:
 
 @pytest.fixture(scope="module")
 def small():
-    return load_dataset("moons", n_samples=120, noise=0.2, seed=0)
+    return load_dataset("moons", n_samples=120, noise=0.2, data_seed=0)
 
 
 @pytest.fixture(scope="module")

@@ -49,7 +49,7 @@ def _compare(ds, model, optimizer="adam", lr=0.01, seeds=(0, 1, 2), batch_size=3
 
 @pytest.fixture(scope="module")
 def moons():
-    return load_dataset("moons", n_samples=200, noise=0.2, seed=1)
+    return load_dataset("moons", n_samples=200, noise=0.2, data_seed=1)
 
 
 @pytest.mark.parametrize("optimizer", ["sgd", "momentum", "nesterov", "rmsprop", "adam", "adamw"])
@@ -84,8 +84,8 @@ def test_full_batch_matches(moons):
 
 
 def test_multiclass_and_regression_match():
-    _compare(load_dataset("gaussians", n_samples=150, seed=0), ModelConfig(hidden=(8,)))
-    _compare(load_dataset("sine", n_samples=150, seed=0), ModelConfig(hidden=(16,)))
+    _compare(load_dataset("gaussians", n_samples=150, data_seed=0), ModelConfig(hidden=(8,)))
+    _compare(load_dataset("sine", n_samples=150, data_seed=0), ModelConfig(hidden=(16,)))
 
 
 def test_cnn_matches():

@@ -14,7 +14,7 @@ from whydl.errors import DivergedError
 
 @pytest.fixture(scope="module")
 def small():
-    return load_dataset("moons", n_samples=120, noise=0.2, seed=0)
+    return load_dataset("moons", n_samples=120, noise=0.2, data_seed=0)
 
 
 def test_same_config_same_numbers(small):
@@ -58,7 +58,7 @@ def test_dropout_mask_rate_independence_and_scaling():
 
 @pytest.mark.parametrize("name", DATASETS)
 def test_every_dataset_trains(name):
-    ds = load_dataset(name, n_samples=200, seed=0)
+    ds = load_dataset(name, n_samples=200, data_seed=0)
     if name == "digits":  # bundled sets ignore n_samples: keep the CNN case small
         from dataclasses import replace
 
@@ -99,14 +99,14 @@ def test_every_model_option_trains(small, options):
 
 
 def test_multiclass_end_to_end():
-    ds = load_dataset("spiral", n_classes=3, n_samples=600, seed=0)
+    ds = load_dataset("spiral", n_classes=3, n_samples=600, data_seed=0)
     f = fit(ds, ModelConfig(hidden=(32, 32)), TrainConfig(epochs=60, n_seeds=2))
     assert f.task == "multiclass" and f.history.metric == "accuracy"
     assert (f.history.val_metric[:, -1] > 0.6).all()  # chance is 1/3
 
 
 def test_regression_end_to_end():
-    ds = load_dataset("sine", n_samples=400, noise=0.05, seed=0)
+    ds = load_dataset("sine", n_samples=400, noise=0.05, data_seed=0)
     f = fit(ds, ModelConfig(hidden=(32, 32), activation="tanh"), TrainConfig(epochs=60))
     assert f.task == "regression" and f.history.metric == "r2"
     assert f.history.val_metric[0, -1] > 0.9
@@ -118,7 +118,7 @@ def test_task_override_turns_labels_into_regression(small):
 
 
 def test_divergence_stops_the_member_with_a_message():
-    ds = load_dataset("plane", n_samples=200, noise=0.1, seed=0)
+    ds = load_dataset("plane", n_samples=200, noise=0.1, data_seed=0)
     with pytest.raises(DivergedError, match="learning rate lr=50 is too high"):
         fit(
             ds, ModelConfig(hidden=(16,)), TrainConfig(optimizer="sgd", lr=50, epochs=20, n_seeds=2)
@@ -128,7 +128,7 @@ def test_divergence_stops_the_member_with_a_message():
 def test_diverged_members_stop_and_the_others_go_on():
     """At an edge learning rate some initialisations blow up and others do not. (At lr=2,
     where this test once ran, every member's loss passes 1e28: they all diverge.)"""
-    ds = load_dataset("plane", n_samples=200, noise=0.1, seed=0)
+    ds = load_dataset("plane", n_samples=200, noise=0.1, data_seed=0)
     f = fit(
         ds,
         ModelConfig(hidden=(16,), init="he"),
@@ -146,7 +146,7 @@ def test_diverged_members_stop_and_the_others_go_on():
 
 def test_a_loss_that_grows_a_thousandfold_is_divergence_not_a_result():
     """Finite but astronomically large (1e28 and rising) is as useless as NaN."""
-    ds = load_dataset("plane", n_samples=200, noise=0.1, seed=0)
+    ds = load_dataset("plane", n_samples=200, noise=0.1, data_seed=0)
     with pytest.raises(DivergedError, match=r"all 12 members diverged \(seeds 0, 1, 2,"):
         fit(
             ds,

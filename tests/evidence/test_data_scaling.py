@@ -133,7 +133,7 @@ def test_member_on_its_own_rows_equals_member_trained_alone():
     from whydl.data.subsets import subset
     from whydl.engine import fit
 
-    ds = load_dataset("spiral", n_samples=300, seed=0)
+    ds = load_dataset("spiral", n_samples=300, data_seed=0)
     rows = np.stack([np.random.default_rng(s).permutation(len(ds.X_train))[:40] for s in range(3)])
     model = ModelConfig(hidden=(8,))
     together = fit(

@@ -91,7 +91,7 @@ def _calls():
     from whydl.evidence import TrainCall
 
     data = load_dataset("moons", n_samples=120)
-    plane = load_dataset("plane", n_samples=200, noise=0.1, seed=0)
+    plane = load_dataset("plane", n_samples=200, noise=0.1, data_seed=0)
     good = TrainCall(data, ModelConfig(hidden=(3,)), TrainConfig(epochs=2, n_seeds=2), "good")
     wide = TrainCall(data, ModelConfig(hidden=(7,)), TrainConfig(epochs=3), "wide")
     train = TrainConfig(optimizer="sgd", lr=50, epochs=20, n_seeds=2)

@@ -48,8 +48,8 @@ class Recorder(Context):
 @pytest.fixture(scope="module")
 def transferred():
     """A tiny moons domain, pretrained and transferred at k=2 through the claim's code."""
-    source = load_dataset("moons", n_samples=120, noise=0.2, seed=1)
-    target = shift(load_dataset("moons", n_samples=120, noise=0.2, seed=2), 45.0, 1.5)
+    source = load_dataset("moons", n_samples=120, noise=0.2, data_seed=1)
+    target = shift(load_dataset("moons", n_samples=120, noise=0.2, data_seed=2), 45.0, 1.5)
     domain = Domain(
         "toy", source, target, ModelConfig(hidden=(6, 6)), ("hidden.0", "hidden.1"), True, True
     )
@@ -121,7 +121,7 @@ def test_copy_layers_moves_only_the_named_layers():
 
 
 def test_shift_rotates_and_scales_the_inputs():
-    ds = load_dataset("moons", n_samples=20, seed=0)
+    ds = load_dataset("moons", n_samples=20, data_seed=0)
     moved = shift(ds, 90.0, 2.0)
     np.testing.assert_allclose(moved.X_train[:, 0], -2 * ds.X_train[:, 1], atol=1e-5)
     np.testing.assert_allclose(moved.X_test[:, 1], 2 * ds.X_test[:, 0], atol=1e-5)

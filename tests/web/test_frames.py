@@ -16,7 +16,7 @@ def _bytes(b64: str) -> np.ndarray:
 
 
 def test_extent_is_a_square_around_every_point():
-    ds = load_dataset("moons", n_samples=200, seed=0)
+    ds = load_dataset("moons", n_samples=200, data_seed=0)
     x0, x1, y0, y1 = frames.extent(ds)
     assert np.isclose(x1 - x0, y1 - y0)
     X = np.concatenate([ds.X_train, ds.X_test])

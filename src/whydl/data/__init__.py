@@ -3,7 +3,7 @@
 Example
 -------
 >>> from whydl.data import load_dataset
->>> ds = load_dataset("spiral", n_samples=400, noise=0.2, seed=0)
+>>> ds = load_dataset("spiral", n_samples=400, noise=0.2, data_seed=0)
 >>> ds.task, ds.X_train.shape
 ('binary', (280, 2))
 """
@@ -31,13 +31,13 @@ def load_dataset(
     *,
     n_samples: int = 1000,
     noise: float | None = None,
-    seed: int = 42,
+    data_seed: int = 42,
     test_size: float = 0.3,
     n_classes: int | None = None,
 ) -> Dataset:
     """Generate (or load) a dataset by name and split it into train and test.
 
-    The split is `train_test_split(X, y, test_size=test_size, random_state=seed)`, so
+    The split is `train_test_split(X, y, test_size=test_size, random_state=data_seed)`, so
     `load_dataset("moons")` is exactly the article's data and split. Bundled datasets ignore
     `n_samples` and `noise`; their inputs are standardised on the training split.
 
@@ -59,7 +59,7 @@ def load_dataset(
 
         X, y, feature_names, class_names, image_shape = load_bundled(name)
         X_train, X_test, y_train, y_test = stratified_split(
-            X, y, test_size=test_size, random_state=seed, stratify=y
+            X, y, test_size=test_size, random_state=data_seed, stratify=y
         )
         mean = scale = None
         if BUNDLED[name][1] == "standardize":
@@ -97,9 +97,9 @@ def load_dataset(
         if not 2 <= n_classes <= 10:
             raise WhydlError(f"n_classes={n_classes} is out of range. Expected 2..10.")
         kwargs["n_classes"] = n_classes
-    X, y = generator(n_samples, noise, seed, **kwargs)
+    X, y = generator(n_samples, noise, data_seed, **kwargs)
     X_train, X_test, y_train, y_test = train_test_split(
-        X, y, test_size=test_size, random_state=seed
+        X, y, test_size=test_size, random_state=data_seed
     )
     if min(len(X_train), len(X_test)) < MIN_SPLIT:
         raise WhydlError(
@@ -127,5 +127,6 @@ def load_dataset(
 
 
 def article_moons() -> Dataset:
-    """The article's data exactly: make_moons(1000, noise=0.1, random_state=42), 70/30 split."""
-    return load_dataset("moons", n_samples=1000, noise=0.1, seed=42, test_size=0.3)
+    """The article's data exactly: make_moons(1000, noise=0.1, random_state=42), 70/30 split.
+    (`whydl.config.article_config()` is the whole experiment; its data part equals this.)"""
+    return load_dataset("moons", n_samples=1000, noise=0.1, data_seed=42, test_size=0.3)

@@ -26,7 +26,7 @@ _OTHER_DELIMITERS = {";": "semicolon", "\t": "tab", "|": "pipe"}
 
 
 def load_csv(
-    path, target: str, *, test_size: float = 0.3, seed: int = 42, task: str | None = None
+    path, target: str, *, test_size: float = 0.3, data_seed: int = 42, task: str | None = None
 ) -> Dataset:
     """Load a comma-separated file with a header row, numeric features and a target column.
 
@@ -93,7 +93,7 @@ def load_csv(
     # sklearn can only stratify with 2+ rows per class and room for every class in both splits.
     strat = k > 0 and np.bincount(y).min() >= 2 and min(n_test, n - n_test) >= k
     X_train, X_test, y_train, y_test = train_test_split(
-        X, y, test_size=test_size, random_state=seed, stratify=y if strat else None
+        X, y, test_size=test_size, random_state=data_seed, stratify=y if strat else None
     )
     X_train, X_test, mean, scale = standardize(X_train, X_test)
     return Dataset(

@@ -263,11 +263,11 @@ def load_pool(name: str, pool: int, n_test: int):
     split is the one test set every size is scored on."""
 
     if name == "digits":  # bundled: the pool is its whole training split
-        return load_dataset("digits", seed=DATA_SEED)
+        return load_dataset("digits", data_seed=DATA_SEED)
     noise = SPIRAL_NOISE if name == "spiral" else TEACHER_NOISE
     total = pool + n_test
     return load_dataset(
-        name, n_samples=total, noise=noise, seed=DATA_SEED, test_size=n_test / total
+        name, n_samples=total, noise=noise, data_seed=DATA_SEED, test_size=n_test / total
     )
 
 

@@ -314,7 +314,7 @@ class FlexibilityClaim(Claim):
         train = TrainConfig(n_seeds=p["n_seeds"], epochs=p["epochs"])  # the one recipe
         table, results, calls, metrics = [], {}, {}, {}
         for task, dataset, kwargs, _nonlinear, deep in TASKS:
-            ds = load_dataset(dataset, n_samples=p["n_samples"], seed=DATA_SEED, **kwargs)
+            ds = load_dataset(dataset, n_samples=p["n_samples"], data_seed=DATA_SEED, **kwargs)
             metrics[task] = "r2" if ds.task == "regression" else "accuracy"
             tag = f"flexibility {dataset}: linear"
             calls.setdefault(dataset, TrainCall(ds, LINEAR, train, tag))
@@ -369,7 +369,7 @@ def _final(fit, column: str) -> np.ndarray:
 
 
 def _sweep_datasets() -> dict[str, Dataset]:
-    digits = load_dataset("digits", seed=DATA_SEED)
+    digits = load_dataset("digits", data_seed=DATA_SEED)
     return {CLEAN: digits, NOISY: corrupt_labels(digits, LABEL_NOISE, DATA_SEED)}
 
 

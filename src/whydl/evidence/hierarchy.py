@@ -305,7 +305,7 @@ class _Sweep:
         sizes = {"spiral": p["n_samples"], "moons": p["n_samples"]}
         sizes["checkerboard"] = p["checkerboard_samples"]
         self.data = {
-            name: load_dataset(name, n_samples=n, seed=DATA_SEED) for name, n in sizes.items()
+            name: load_dataset(name, n_samples=n, data_seed=DATA_SEED) for name, n in sizes.items()
         }
         self.deep = (p["width"],) * p["n_hidden"]
         self.budget = n_parameters(2, 1, self.deep)
@@ -566,7 +566,7 @@ DIGITS_MODELS = (ModelConfig(architecture="cnn"), ModelConfig(hidden=DIGITS_MLP)
 
 def _digits_data(run: _Sweep):
     """The digits data (its first `digits_train` training rows) and training recipe."""
-    digits = load_dataset("digits", seed=DATA_SEED)
+    digits = load_dataset("digits", data_seed=DATA_SEED)
     if run.p["digits_train"]:
         k = run.p["digits_train"]
         digits = replace(digits, X_train=digits.X_train[:k], y_train=digits.y_train[:k])

@@ -491,7 +491,7 @@ class InnovationsClaim(Claim):
     def experiment(self, ctx, params):
         table: list[dict] = []
         figures: dict = {}
-        digits = load_dataset("digits", seed=DATA_SEED)
+        digits = load_dataset("digits", data_seed=DATA_SEED)
         grads = _vanishing(ctx, params, digits, table, figures)
         drop = _dropout(ctx, params, digits, table, figures)
         bn = _batch_norm(ctx, params, digits, table, figures)
@@ -722,7 +722,7 @@ def _dropout(ctx, p, digits, table, figures) -> dict:
             "teacher",
             n_samples=total,
             noise=p["dropout_noise"],
-            seed=DATA_SEED,
+            data_seed=DATA_SEED,
             test_size=n_test / total,
         ),
         "digits": digits,

@@ -222,13 +222,13 @@ def shift(dataset: Dataset, degrees: float, scale: float) -> Dataset:
 
 
 def domains(p: dict) -> list[Domain]:
-    digits = load_dataset("digits", seed=DATA_SEED)
+    digits = load_dataset("digits", data_seed=DATA_SEED)
     source, target = select_classes(digits, SOURCE_DIGITS), select_classes(digits, TARGET_DIGITS)
     hidden = tuple(p["digits_hidden"])
     mlp_layers = tuple(f"hidden.{i}" for i in range(len(hidden)))
     moons_hidden = tuple(p["moons_hidden"])
     moons = lambda seed: load_dataset(  # noqa: E731
-        "moons", n_samples=p["moons_samples"], noise=MOONS_NOISE, seed=seed
+        "moons", n_samples=p["moons_samples"], noise=MOONS_NOISE, data_seed=seed
     )
     found = [
         Domain("digits", source, target, ModelConfig(hidden=hidden), mlp_layers, False, True),

@@ -44,7 +44,7 @@ def make_dataset(settings: Settings, upload: Upload | None) -> Dataset:
             settings.dataset,
             n_samples=settings.n_samples,
             noise=settings.noise,
-            seed=settings.data_seed,
+            data_seed=settings.data_seed,
             test_size=settings.test_size,
         )
     if upload is None:
@@ -62,7 +62,7 @@ def make_dataset(settings: Settings, upload: Upload | None) -> Dataset:
         path = Path(folder) / upload.name
         path.write_text(upload.text, encoding="utf-8")
         dataset = load_csv(
-            path, upload.target, test_size=settings.test_size, seed=settings.data_seed
+            path, upload.target, test_size=settings.test_size, data_seed=settings.data_seed
         )
     if dataset.task == "regression":
         raise WhydlError(
