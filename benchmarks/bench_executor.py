@@ -19,11 +19,15 @@ import os
 import platform
 import time
 
+import torch
+
+from whydl.evidence import get_claim
+from whydl.runtime import CachedContext
+from whydl.runtime.dask import DaskExecutor, machine_cores
+from whydl.store import Store
+
 
 def run_claim(name: str, preset: str, executor=None):
-    from whydl.evidence import get_claim
-    from whydl.store import CachedContext, Store
-
     claim = get_claim(name)
     ctx = CachedContext(Store(":memory:"), claim=name, executor=executor)
     started = time.perf_counter()
@@ -55,10 +59,6 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=None)
     parser.add_argument("--json", metavar="FILE")
     args = parser.parse_args()
-
-    import torch
-
-    from whydl.executor import DaskExecutor, machine_cores
 
     workers = args.workers or machine_cores()
     print(

@@ -50,3 +50,16 @@ def test_light_commands_import_no_heavy_library(tmp_path, argv):
     argv = (*argv, "--store", str(tmp_path / "none.db")) if argv == ("runs", "ls") else argv
     heavy = _imported_by(*argv) & set(HEAVY)
     assert not heavy, f"whydl {' '.join(argv)} imports {sorted(heavy)}"
+
+
+@pytest.mark.parametrize("script", ["bench_article.py", "bench_executor.py"])
+def test_benchmarks_still_import_and_parse(script):
+    """A benchmark is run by hand, so a renamed module would otherwise go unnoticed."""
+    pytest.importorskip("distributed")  # bench_executor imports the Dask executor
+    ran = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / script), "--help"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
+    assert ran.returncode == 0 and ran.stdout.startswith("usage:"), ran.stderr[-2000:]

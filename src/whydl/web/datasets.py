@@ -8,8 +8,10 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from whydl.data import Dataset, load_csv, load_dataset
+from whydl.data import Dataset, load_csv
 from whydl.errors import WhydlError
+from whydl.result import load_data
+from whydl.web.export import run_config
 from whydl.web.validate import CSV, MAX_CLASSES, Settings, check_upload, safe_file_name
 
 LABEL_NAMES = ("label", "class", "target", "y")  # else the last column is the label
@@ -39,14 +41,8 @@ class Upload:
 
 def make_dataset(settings: Settings, upload: Upload | None) -> Dataset:
     """The dataset `settings` describe; an uploaded file when `settings.dataset` is 'csv'."""
-    if settings.dataset != CSV:
-        return load_dataset(
-            settings.dataset,
-            n_samples=settings.n_samples,
-            noise=settings.noise,
-            data_seed=settings.data_seed,
-            test_size=settings.test_size,
-        )
+    if settings.dataset != CSV:  # the data exactly as `whydl train` loads the same config
+        return load_data(run_config(settings, 0).data)
     if upload is None:
         raise WhydlError(
             "dataset 'csv' needs an uploaded file, and this tab has none (a shared link cannot "
