@@ -385,6 +385,34 @@ def test_a_run_at_chance_level_warns_with_the_likely_cause(tmp_path):
     assert "is at chance level" in ran.err and "lr=100 is likely too high" in ran.err
 
 
+def test_a_reader_that_leaves_early_is_no_error(report):
+    """`whydl runs export --format json | head -1`: the pipe closes after one line of
+    megabytes (more than a pipe buffers); no traceback, no message."""
+    folder, _ = report
+    proc = subprocess.Popen(
+        [str(WHYDL), "runs", "export", "--format", "json"],
+        cwd=folder,
+        env=minimal_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert proc.stdout.readline().startswith("[")
+    proc.stdout.close()  # the reader leaves
+    err = proc.stderr.read()
+    proc.wait(timeout=60)
+    assert "Traceback" not in err and "Broken pipe" not in err and "error" not in err, err
+
+
+def test_serve_without_the_web_extra_is_one_line(tmp_path):
+    # a venv without fastapi: here, by hiding it from the subprocess
+    hide = tmp_path / "hide"
+    hide.mkdir()
+    (hide / "fastapi.py").write_text("raise ImportError('hidden', name='fastapi')\n")
+    env = minimal_env(PYTHONPATH=str(hide))
+    assert_refused(whydl("serve", cwd=tmp_path, env=env), "pip install 'whydl[web]'")
+
+
 def test_module_and_script_agree(tmp_path):
     a = assert_ok(whydl("claims", cwd=tmp_path))
     b = assert_ok(whydl("claims", cwd=tmp_path, module=True))

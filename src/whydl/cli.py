@@ -230,12 +230,10 @@ def cmd_serve(args) -> int:
         import fastapi  # noqa: F401
         import uvicorn  # noqa: F401
     except ImportError as e:
-        print(
-            f"whydl serve: needs the web extra ({e.name} is not installed). Install it with:\n"
-            "    pip install 'whydl[web]'",
-            file=sys.stderr,
-        )
-        return EXIT_USAGE
+        raise WhydlError(
+            f"needs the web extra ({e.name} is not installed). Install it with: "
+            "pip install 'whydl[web]'"
+        ) from None
     # lazily, so `whydl --help` stays fast (fastapi is an extra)
     from whydl.web.app import serve
 
@@ -278,6 +276,8 @@ def main(argv=None) -> int:
     except KeyboardInterrupt:
         print("interrupted: nothing was written for the unfinished run.", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # `whydl runs export | head`: the reader left, which is no error
+        return _reader_left()
     except Exception as e:  # user errors become one clean line; real bugs keep their traceback
         message = _user_error(e)
         if message is None:
@@ -286,9 +286,19 @@ def main(argv=None) -> int:
         print(f"whydl {command}: error: {message}".replace("  ", " "), file=sys.stderr)
         return 1 if type(e).__name__ == "SweepFailed" else EXIT_USAGE
     if getattr(args, "command", None):
-        sys.stdout.flush()  # every line of the command's own output before the timing line
+        try:
+            sys.stdout.flush()  # every line of the command's own output before the timing line
+        except BrokenPipeError:
+            return _reader_left()
         print(f"done in {time.perf_counter() - started:.1f} s", file=sys.stderr)
     return code
+
+
+def _reader_left() -> int:
+    """The reader of our output closed the pipe (`| head`): stop quietly, as Python's docs
+    advise, pointing stdout at /dev/null so the interpreter's own flush cannot fail too."""
+    os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    return 1
 
 
 def _user_error(e: Exception) -> str | None:
@@ -314,10 +324,12 @@ def _user_error(e: Exception) -> str | None:
 def entry_point() -> None:
     """The console script. After flushing, leave with os._exit: torch's interpreter teardown
     takes about a second here and has nothing left to clean up (every file is closed)."""
-
     code = main()
-    sys.stdout.flush()
-    sys.stderr.flush()
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except BrokenPipeError:
+        code = _reader_left()
     os._exit(code)
 
 
