@@ -4,15 +4,93 @@ Parameters must not require grad when `step` runs (the engine's never do during 
 They act on a list of tensors whose first dimension is the member, with `torch._foreach_*`
 ops: one dispatch updates every layer of every member, which is why a single seed trains
 faster here than with `torch.optim` (whose first construction also imports torch._dynamo).
+
+What may differ per member: `lr`, `weight_decay` and `momentum`, each a float (one value for
+the stack) or M values, one per member. They only scale each member's own update, so a grid
+of learning rates x seeds trains as one stack, each member as it would alone with its value.
+The per-member values are kept as an (M,) float64 tensor and applied as (M, 1, ...) views
+broadcast over each parameter's trailing dims; a float takes the scalar ops unchanged.
+`member_hyperparameters` checks per-member values against the TrainConfig fields' bounds.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
+import numbers
 
+import numpy as np
 import torch
 
+from whydl.config import TrainConfig, option_of, show_value
+
 OPTIMIZERS = ("sgd", "momentum", "nesterov", "rmsprop", "adam", "adamw")
+
+
+def _add(ts, others, a):
+    """ts + a * others; `a` is a float, or per-member (M, 1, ...) views, one per tensor."""
+    if isinstance(a, list):
+        return torch._foreach_addcmul(ts, others, a)
+    return torch._foreach_add(ts, others, alpha=a)
+
+
+def _add_(ts, others, a) -> None:
+    """ts += a * others, in place (`a` as in `_add`)."""
+    if isinstance(a, list):
+        torch._foreach_addcmul_(ts, others, a)
+    else:
+        torch._foreach_add_(ts, others, alpha=a)
+
+
+def _addcdiv_(ts, numerators, denominators, a) -> None:
+    """ts += a * numerators / denominators, in place (`a` as in `_add`)."""
+    if isinstance(a, list):
+        torch._foreach_addcdiv_(ts, torch._foreach_mul(numerators, a), denominators)
+    else:
+        torch._foreach_addcdiv_(ts, numerators, denominators, value=a)
+
+
+def _hyperparameter(name: str, value, n_members: int | None, device):
+    """A number as it is; M values as an (M,) float64 tensor on `device`."""
+    if isinstance(value, numbers.Real):
+        return value
+    values = torch.as_tensor(value, dtype=torch.float64)
+    if values.dim() == 0:
+        return values.item()
+    if values.dim() != 1 or (n_members is not None and len(values) != n_members):
+        raise ValueError(
+            f"{name} has shape {tuple(values.shape)}; expected a float or ({n_members},), "
+            "one value per member (the parameters' first dimension)."
+        )
+    return values.to(device)
+
+
+def member_hyperparameters(train: TrainConfig, lr=None, weight_decay=None, momentum=None):
+    """The `StackedOptimizer` keywords for a stack of `train.n_seeds` members: each the
+    config's float where None is given, else one float per member, checked against that
+    TrainConfig field's bounds (so a grid is held to the same limits as one value).
+
+    Example
+    -------
+    >>> member_hyperparameters(TrainConfig(n_seeds=2), lr=[0.01, 0.1])
+    {'lr': [0.01, 0.1], 'weight_decay': 0.0, 'momentum': 0.9}
+    """
+    given = {"lr": lr, "weight_decay": weight_decay, "momentum": momentum}
+    fields = {f.name: f for f in dataclasses.fields(train)}
+    out = {}
+    for name, values in given.items():
+        if values is None:
+            out[name] = getattr(train, name)
+            continue
+        if np.ndim(values) != 1 or len(values) != train.n_seeds:
+            raise ValueError(
+                f"member_{name}={show_value(values)} has shape {np.shape(values)}; expected "
+                f"({train.n_seeds},): one {name} per member, or None for the config's one value."
+            )
+        for i, value in enumerate(np.asarray(values).tolist()):  # a WhydlError (a ValueError)
+            option_of(fields[name]).check(f"member_{name}[{i}]", value)
+        out[name] = np.asarray(values, dtype=float).tolist()
+    return out
 
 
 class StackedOptimizer:
@@ -20,43 +98,74 @@ class StackedOptimizer:
 
     Hyperparameters follow torch.optim's defaults: Adam/AdamW betas (0.9, 0.999), eps 1e-8;
     RMSprop alpha 0.99, eps 1e-8; momentum 0.9 (SGD with momentum, Nesterov). Weight decay is
-    L2 added to the gradient, except for AdamW where it is decoupled.
+    L2 added to the gradient, except for AdamW where it is decoupled. `lr`, `weight_decay`
+    and `momentum` are each a float or M values, one per member.
+
+    Example
+    -------
+    >>> params = [torch.zeros(3, 4, 2), torch.zeros(3, 4)]  # 3 members
+    >>> opt = StackedOptimizer(params, "sgd", lr=[0.1, 0.01, 0.001])
+    >>> opt.step([torch.ones(3, 4, 2), torch.ones(3, 4)])
+    >>> params[1][:, 0]
+    tensor([-0.1000, -0.0100, -0.0010])
     """
 
     def __init__(self, params, name="adam", lr=0.01, weight_decay=0.0, momentum=0.9):
         if name not in OPTIMIZERS:
             raise ValueError(f"optimizer={name!r} is not one of {OPTIMIZERS}.")
         self.params = list(params)
+        n_members = len(self.params[0]) if self.params else None
+        device = self.params[0].device if self.params else None
+        lr, weight_decay, momentum = (
+            _hyperparameter(n, v, n_members, device)
+            for n, v in (("lr", lr), ("weight_decay", weight_decay), ("momentum", momentum))
+        )
         self.name, self.lr, self.weight_decay, self.momentum = name, lr, weight_decay, momentum
+        # what `step` applies, fixed once: floats as they are, per-member values as views
+        # (made per step they would cost a few small ops each); `decays` too, since testing
+        # per-member values each step would cost a device sync
+        each = self._each
+        self._neg_lr, self._decay, self._momentum = each(-lr), each(weight_decay), each(momentum)
+        self._shrink = each(1 - lr * weight_decay)  # AdamW's decoupled decay
+        self.decays = bool(torch.as_tensor(weight_decay).ne(0).any())
         self.step_count = 0
         zeros = lambda: [torch.zeros_like(p) for p in self.params]  # noqa: E731
         self.buf = zeros() if name in ("momentum", "nesterov", "adam", "adamw") else None
         self.sq = zeros() if name in ("rmsprop", "adam", "adamw") else None
 
+    def _each(self, value):
+        """A float as it is; (M,) per-member values as one (M, 1, ...) view per parameter,
+        in the parameters' dtype: float64 rounded once, as a float scalar is by a kernel, so
+        each member's update is computed as the float path's."""
+        if not torch.is_tensor(value) or not self.params:
+            return value
+        value = value.to(self.params[0].dtype)
+        return [value.view(-1, *[1] * (p.dim() - 1)) for p in self.params]
+
     def step(self, grads: list[torch.Tensor]) -> None:
-        p, lr, wd = self.params, self.lr, self.weight_decay
+        p, neg_lr, momentum = self.params, self._neg_lr, self._momentum
         self.step_count += 1
-        if wd and self.name == "adamw":
-            torch._foreach_mul_(p, 1 - lr * wd)
-        elif wd:
-            grads = torch._foreach_add(grads, p, alpha=wd)
+        if self.decays and self.name == "adamw":
+            torch._foreach_mul_(p, self._shrink)
+        elif self.decays:
+            grads = _add(grads, p, self._decay)
         if self.name == "sgd":
-            torch._foreach_add_(p, grads, alpha=-lr)
+            _add_(p, grads, neg_lr)
         elif self.name in ("momentum", "nesterov"):
-            torch._foreach_mul_(self.buf, self.momentum)
+            torch._foreach_mul_(self.buf, momentum)
             torch._foreach_add_(self.buf, grads)
             if self.name == "nesterov":
-                grads = torch._foreach_add(grads, self.buf, alpha=self.momentum)
-                torch._foreach_add_(p, grads, alpha=-lr)
+                grads = _add(grads, self.buf, momentum)
+                _add_(p, grads, neg_lr)
             else:
-                torch._foreach_add_(p, self.buf, alpha=-lr)
+                _add_(p, self.buf, neg_lr)
         elif self.name == "rmsprop":
             alpha = 0.99
             torch._foreach_mul_(self.sq, alpha)
             torch._foreach_addcmul_(self.sq, grads, grads, value=1 - alpha)
             denom = torch._foreach_sqrt(self.sq)
             torch._foreach_add_(denom, 1e-8)
-            torch._foreach_addcdiv_(p, grads, denom, value=-lr)
+            _addcdiv_(p, grads, denom, neg_lr)
         else:  # adam, adamw
             b1, b2 = 0.9, 0.999
             torch._foreach_lerp_(self.buf, grads, 1 - b1)
@@ -67,4 +176,5 @@ class StackedOptimizer:
             # torch's m / (sqrt(v) / root2 + eps) * lr / bias1, rearranged to save one pass
             denom = torch._foreach_sqrt(self.sq)
             torch._foreach_add_(denom, 1e-8 * root2)
-            torch._foreach_addcdiv_(p, self.buf, denom, value=-lr * root2 / bias1)
+            # per member, this step's coefficient in float64 as Python computes the float
+            _addcdiv_(p, self.buf, denom, self._each(-self.lr * root2 / bias1))

@@ -3,12 +3,15 @@
 Each member is what it would be if trained alone: its own initial weights (seed s), its own
 shuffling (a generator derived from s) and its own dropout masks (hashed from s and the
 step). Only the arithmetic is shared.
+
+Members may also differ by lr, weight decay and momentum (`member_lr`, ...): these only
+scale each member's own update, while the rest sets the shapes and schedule all share.
 """
 
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import torch
@@ -20,7 +23,7 @@ from whydl.engine.device import derive_seed, resolve_device, threads_for
 from whydl.engine.diagnosis import diverged_summary, divergence_message, divergence_threshold
 from whydl.engine.history import History
 from whydl.engine.memory import CNN_ACTIVATIONS_PER_ROW, check_fits, mlp_n_parameters
-from whydl.engine.optim import StackedOptimizer
+from whydl.engine.optim import StackedOptimizer, member_hyperparameters
 from whydl.engine.progress import Progress
 from whydl.engine.recorders import Records
 from whydl.engine.stacked import Stacked, stack
@@ -134,6 +137,9 @@ def fit(
     train_rows=None,
     keep_diverged: bool = False,
     recorders=(),
+    member_lr=None,
+    member_weight_decay=None,
+    member_momentum=None,
 ) -> Fit:
     """Train `train.n_seeds` members of `model` on `dataset`, all at once.
 
@@ -151,6 +157,8 @@ def fit(
       learning curves). The test split is shared. Not combinable with early stopping.
     - `keep_diverged`: return the `Fit` even when every member diverged, instead of raising
       `DivergedError` (an executor that trains one call in parts needs every part's members).
+    - `member_lr`, `member_weight_decay`, `member_momentum`: one value per member instead of
+      the config's one (None), e.g. a grid of lr x seeds; each member trains as if alone.
 
     Example
     -------
@@ -177,6 +185,9 @@ def fit(
             frozen=frozen,
             train_rows=train_rows,
             recorders=recorders,
+            member_lr=member_lr,
+            member_weight_decay=member_weight_decay,
+            member_momentum=member_momentum,
         )
         return _run(trainer, progress, callback, keep_diverged)
 
@@ -198,6 +209,7 @@ class Trainer:
 
     `fit` drives it to the end; the browser playground steps it one epoch at a time.
     `recorders` measure after each epoch (see `fit`); `records` holds what they measured.
+    `member_lr`, `member_weight_decay`, `member_momentum`: per-member values (see `fit`).
     """
 
     def __init__(
@@ -211,6 +223,9 @@ class Trainer:
         track_gradients: bool = False,
         train_rows=None,
         recorders=(),
+        member_lr=None,
+        member_weight_decay=None,
+        member_momentum=None,
     ):
         self.started = time.perf_counter()
         if train.task is not None:
@@ -226,12 +241,13 @@ class Trainer:
         members = members if members is not None else build_members(dataset, model, self.seeds)
         self.net = stack(members, keys=self.seeds, device=self.device)
         self.trainable = [i for i, name in enumerate(self.net.names) if name not in frozen]
+        self.hyperparameters = member_hyperparameters(  # name -> a float, or one per member
+            train, member_lr, member_weight_decay, member_momentum
+        )
         self.opt = StackedOptimizer(
             [self.net.params[i] for i in self.trainable],
             train.optimizer,
-            train.lr,
-            train.weight_decay,
-            train.momentum,
+            **self.hyperparameters,
         )
         self.track_gradients = track_gradients
         self.grad_norms: dict[str, np.ndarray] = {}  # last step's per-member gradient norms
@@ -329,9 +345,10 @@ class Trainer:
         exploded = np.where(finite, rows[0], np.inf) > divergence_threshold(self.initial_loss)
         bad = active & (~finite | exploded)
         for m in np.flatnonzero(bad):
-            seed = self.seeds[m]
+            seed, lr = self.seeds[m], self.hyperparameters["lr"]
+            own = train if np.isscalar(lr) else replace(train, lr=lr[m])
             self.diverged[seed] = divergence_message(
-                seed, epoch + 1, rows[0][m], self.initial_loss[m], train
+                seed, epoch + 1, rows[0][m], self.initial_loss[m], own
             )
             history.train_loss[m, epoch] = history.val_loss[m, epoch] = np.nan
             self.epochs_run[m] = epoch

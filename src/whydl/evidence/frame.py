@@ -134,7 +134,7 @@ class Context:
     def fit_many(self, calls, errors: str = "raise"):
         """The fits of several independent `TrainCall`s: a list in the calls' order, or a dict
         with the same keys when `calls` is a dict. Here they train one after the other; an
-        executor (see `whydl.store.CachedContext`) trains them side by side.
+        executor (see `whydl.runtime.CachedContext`) trains them side by side.
 
         `errors="return"` puts a call's `DivergedError` (every member diverged) in its place
         instead of raising it, so one unstable setting does not stop a sweep.
