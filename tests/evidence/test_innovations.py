@@ -8,7 +8,7 @@ import pytest
 from whydl.cli import main
 from whydl.data import load_dataset
 from whydl.evidence import INCONCLUSIVE, NOT_SUPPORTED, SUPPORTED
-from whydl.evidence.innovations import (
+from whydl.evidence.innovations.legacy import (
     CLAIM,
     INIT_FIXES,
     MIN_SEEDS,

@@ -135,6 +135,7 @@ def fit(
     frozen: tuple[str, ...] = (),
     callback=None,
     train_rows=None,
+    test_rows=None,
     keep_diverged: bool = False,
     recorders=(),
     member_lr=None,
@@ -155,6 +156,9 @@ def fit(
     - `train_rows`: an (M, n) array of training-row indices; member m trains on
       `dataset.X_train[train_rows[m]]` (e.g. each seed its own subsample of one pool, for
       learning curves). The test split is shared. Not combinable with early stopping.
+    - `test_rows`: with `train_rows`, an (M, n_test) array of test-row indices; member m is
+      scored on `dataset.X_test[test_rows[m]]`, so each member can have its own data draw
+      or split (`whydl.evidence.protocol.per_seed_data` pools them into one dataset).
     - `keep_diverged`: return the `Fit` even when every member diverged, instead of raising
       `DivergedError` (an executor that trains one call in parts needs every part's members).
     - `member_lr`, `member_weight_decay`, `member_momentum`: one value per member instead of
@@ -184,6 +188,7 @@ def fit(
             members=members,
             frozen=frozen,
             train_rows=train_rows,
+            test_rows=test_rows,
             recorders=recorders,
             member_lr=member_lr,
             member_weight_decay=member_weight_decay,
@@ -222,6 +227,7 @@ class Trainer:
         frozen=(),
         track_gradients: bool = False,
         train_rows=None,
+        test_rows=None,
         recorders=(),
         member_lr=None,
         member_weight_decay=None,
@@ -263,6 +269,14 @@ class Trainer:
                     "training-row indices per member, and early_stopping=False."
                 )
             X_fit, y_fit = X_fit[train_rows], y_fit[train_rows]  # (M, n, D), (M, n)
+        if test_rows is not None:  # each member its own test rows, too
+            test_rows = np.asarray(test_rows, dtype=np.int64)
+            if train_rows is None or test_rows.ndim != 2 or len(test_rows) != M:
+                raise ValueError(
+                    f"test_rows has shape {test_rows.shape}; expected ({M}, n_test), one row "
+                    "of test-row indices per member, given together with train_rows."
+                )
+            X_val, y_val = X_val[test_rows], y_val[test_rows]  # (M, n_test, D), (M, n_test)
         if train.early_stopping:
             rng = np.random.default_rng(derive_seed(0, VALIDATION_STREAM))  # same split for all
             order = rng.permutation(len(X_fit))
@@ -274,8 +288,9 @@ class Trainer:
         y_fit = tasks.prepare_targets(y_fit.reshape(-1), self.task, device)
         self.y_fit = y_fit.view(*self.X_fit.shape[:-1], *y_fit.shape[1:])
         X_val = torch.as_tensor(X_val, device=device)
-        y_val = tasks.prepare_targets(y_val, self.task, device)
-        if train_rows is not None:
+        y_val_flat = tasks.prepare_targets(y_val.reshape(-1), self.task, device)
+        y_val = y_val_flat.view(*X_val.shape[:-1], *y_val_flat.shape[1:])
+        if train_rows is not None and test_rows is None:
             X_val, y_val = X_val.expand(M, *X_val.shape), y_val.expand(M, *y_val.shape)
         # one forward pass evaluates both splits
         self.X_eval = torch.cat([self.X_fit, X_val], dim=self.X_fit.dim() - 2)

@@ -6,7 +6,8 @@ import numpy as np
 from matplotlib.colors import LinearSegmentedColormap, to_rgb
 
 from whydl.analysis.boundary import plane_grid, stacked_outputs
-from whydl.plots.style import CYCLE, PALETTE, band, new_figure
+from whydl.plots.bands import percentile_band
+from whydl.plots.style import CYCLE, PALETTE, new_figure
 
 
 def _sigmoid(z):
@@ -112,7 +113,7 @@ def _regression_panel(ax, ds, fit, n_ok):
         ax.scatter(
             ds.X_test[:, 0], ds.y_test, s=16, marker="^", color=PALETTE["black"], label="test"
         )
-        band(ax, xs[:, 0], curves, PALETTE["vermillion"], "prediction")
+        percentile_band(ax, xs[:, 0], curves, PALETTE["vermillion"], "prediction")
         ax.set_xlabel(f"{ds.feature_names[0]} (input units)")
         ax.set_ylabel(f"{ds.target_name} (target units)")
         ax.set_title("Fitted function over the input range", fontsize=10)
@@ -164,8 +165,8 @@ def loss_panel(ax, history, ok, held_out: str = "test"):
     """Training and held-out loss; `held_out` says which split the second curve is ("test",
     or "validation" when early stopping carved one out of the training split)."""
     epochs = np.arange(1, history.n_epochs + 1)
-    band(ax, epochs, history.train_loss[ok], PALETTE["blue"], "train")
-    band(ax, epochs, history.val_loss[ok], PALETTE["vermillion"], held_out)
+    percentile_band(ax, epochs, history.train_loss[ok], PALETTE["blue"], "train")
+    percentile_band(ax, epochs, history.val_loss[ok], PALETTE["vermillion"], held_out)
     ax.set_yscale("log")
     ax.set_xlabel("epoch")
     ax.set_ylabel(

@@ -60,14 +60,3 @@ def save_figure(fig, stem) -> list[Path]:
     fig.savefig(paths[0], metadata={"Date": None})  # no date: identical runs, identical SVGs
     fig.savefig(paths[1], dpi=130)
     return paths
-
-
-def band(ax, x, values, color, label, log=False):
-    """Median line with a 10th-90th percentile band over members (rows of `values`)."""
-    values = np.asarray(values, dtype=float)
-    if values.shape[0] == 1:
-        ax.plot(x, values[0], color=color, label=label)
-        return
-    lo, mid, hi = np.nanpercentile(values, [10, 50, 90], axis=0)
-    ax.plot(x, mid, color=color, label=f"{label} (median)")
-    ax.fill_between(x, lo, hi, color=color, alpha=0.25, linewidth=0, label=f"{label} (10–90%)")

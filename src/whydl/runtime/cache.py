@@ -31,7 +31,14 @@ from whydl.runtime.codec import rebuild_fit
 from whydl.runtime.jobs import Diverged, Job, SweepFailed
 from whydl.runtime.local import LocalExecutor
 from whydl.runtime.split import join_parts, member_cost, split_spans
-from whydl.store import CACHE_VERSION, KEYED_HOOKS, MissingResults, Store, member_key
+from whydl.store import (
+    CACHE_VERSION,
+    KEYED_HOOKS,
+    MissingResults,
+    Store,
+    member_key,
+    member_rows,
+)
 from whydl.store import member_specs as store_specs
 
 
@@ -63,7 +70,7 @@ class _Plan:
     @property
     def hooks(self) -> dict:
         hooks = {k: v for k, v in self.call.hooks.items() if k != "progress"}
-        for name in ("members", "train_rows"):  # per-member hooks: the span's slice
+        for name in ("members", "train_rows", "test_rows"):  # per-member: the span's slice
             if hooks.get(name) is not None:
                 hooks[name] = hooks[name][self.lo : self.hi + 1]
         return hooks
@@ -149,7 +156,7 @@ class CachedContext(Context):
         dataset, model, train, hooks = call.dataset, call.model, call.train, call.hooks
         members, frozen = hooks.get("members"), tuple(hooks.get("frozen") or ())
         recorders = [r.spec(train) for r in call.recorders]
-        rows = hooks.get("train_rows")
+        rows = member_rows(hooks.get("train_rows"), hooks.get("test_rows"))
         specs = store_specs(dataset, model, train, frozen, members, rows, recorders)
         keys = [member_key(s) for s in specs]
         seeds = train.seeds

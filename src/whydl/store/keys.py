@@ -22,7 +22,7 @@ CACHE_VERSION = 2
 
 # engine.fit hooks that change what a member becomes: each is part of the member's key
 # (a call's recorders are part of it too, as a field of the call, not as a hook)
-KEYED_HOOKS = {"members", "frozen", "train_rows"}
+KEYED_HOOKS = {"members", "frozen", "train_rows", "test_rows"}
 
 
 # -- keys ------------------------------------------------------------------------------------
@@ -61,6 +61,15 @@ def rows_hash(rows) -> str:
     """sha256 of one member's training-row indices (the engine's `train_rows` hook)."""
 
     return _sha(np.ascontiguousarray(rows, dtype=np.int64).tobytes())
+
+
+def member_rows(train_rows, test_rows=None):
+    """Each member's rows as one array for its key: its training rows, then (when a call
+    gives `test_rows`, a per-member test draw) -1 and its test rows. A call without
+    `test_rows` keeps the key it always had."""
+    if train_rows is None or test_rows is None:
+        return train_rows
+    return [np.concatenate([t, [-1], v]) for t, v in zip(train_rows, test_rows)]
 
 
 def config_spec(dataset, model, train, frozen=(), init=None, rows=None, recorders=()) -> dict:

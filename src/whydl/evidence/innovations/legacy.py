@@ -50,7 +50,8 @@ from whydl.evidence.frame import (
     combine,
 )
 from whydl.evidence.rules import beats, mean_ci
-from whydl.plots.style import CYCLE, PALETTE, band, new_figure
+from whydl.plots.bands import percentile_band as band
+from whydl.plots.style import CYCLE, PALETTE, new_figure
 from whydl.stats import summarize
 
 # the rules' thresholds (the rule texts print them) ---------------------------------------
