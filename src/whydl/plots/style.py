@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
-
 # Okabe & Ito (2008): distinguishable under the common colour-vision deficiencies
 PALETTE = {
     "blue": "#0072B2",
