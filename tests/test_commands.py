@@ -186,6 +186,29 @@ def test_claim_runs_and_lists_every_file_it_writes(tmp_path, name):
     assert verdict["claim"] == name
 
 
+@pytest.mark.parametrize("name", CLAIMS)
+def test_claim_calibrate_prints_every_rules_rates_and_trains_nothing(tmp_path, name):
+    ran = assert_ok(whydl("claim", name, "--calibrate", "--preset", "full", cwd=tmp_path))
+    assert ran.lines[0] == f"claim {name}: each rule's rates on simulated experiments (full preset)"
+    rates = [line for line in ran.lines[1:] if not line.startswith(" ")]
+    assert rates and all(
+        re.fullmatch(
+            r"\w+: false-positive rate [\d.]+%, false negatives at the minimum effect [\d.]+%, "
+            r"power \d+% at 10 evaluation seeds \(1,000 simulations per condition\)",
+            line,
+        )
+        for line in rates
+    ), ran.out
+    assert all(line.startswith("  minimum effect of interest ") for line in ran.lines[2::2])
+    assert files_under(tmp_path) == set()
+
+
+def test_claim_calibrate_refuses_flags_that_do_not_apply(tmp_path):
+    ran = whydl("claim", "data", "--calibrate", "--out", "x", cwd=tmp_path)
+    assert_refused(ran, "--calibrate", "takes no --out", "whydl claim data --calibrate")
+    assert files_under(tmp_path) == set()
+
+
 @pytest.fixture(scope="module")
 def report(tmp_path_factory):
     """`whydl report --preset smoke` once, in its own folder, for the tests that read it."""

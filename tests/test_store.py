@@ -312,3 +312,19 @@ def test_a_file_that_is_not_a_store_is_refused(tmp_path):
     bad.write_text("not sqlite at all, just text " * 100)
     with pytest.raises(WhydlError, match="not a whydl results store"):
         Store(bad)
+
+
+def test_per_seed_test_rows_are_part_of_a_members_key_and_replay():
+    from whydl.evidence.protocol import per_seed_data
+
+    data = per_seed_data("moons", [0, 1], n_samples=60)
+    train = TrainConfig(epochs=2, n_seeds=2, batch_size=20)
+    with Store(":memory:") as store:
+        ctx = CachedContext(store)
+        own = ctx.fit(data.pool, MODEL, train, **data.hooks)
+        shared = ctx.fit(data.pool, MODEL, train, train_rows=data.train_rows)
+        assert ctx.n_fits == 2 and ctx.n_cached == 0  # other test rows: other members
+        again = ctx.fit(data.pool, MODEL, train, **data.hooks)
+        assert ctx.n_fits == 2 and ctx.n_cached == 2
+    np.testing.assert_allclose(own.history.val_loss, again.history.val_loss)
+    assert not np.allclose(own.history.val_loss, shared.history.val_loss)

@@ -72,7 +72,9 @@ def cmd_claim(args) -> int:
     from whydl.store import Store
 
     claim = get_claim(args.name)
-    claim.params(args.preset, args.n_seeds)  # bad --seeds fail before a cluster starts
+    params = claim.params(args.preset, args.n_seeds)  # bad --seeds fail before any work
+    if args.calibrate:
+        return _calibrate(args, claim, params)
     out = check_output_dir(args.out or f"runs/claims/{args.name}")
     store = args.store or (f"{args.out}/whydl.db" if args.out else "runs/whydl.db")
     check_output_file(store, "--store")
@@ -86,6 +88,23 @@ def cmd_claim(args) -> int:
     print(run.result.summary(hypothesis=False))
     print(f"wrote {out}/: {', '.join(run.result.saved_files_)}")
     print(f"store {store}: {run.trained} member(s) trained, {run.cached} reused")
+    return 0
+
+
+def _calibrate(args, claim, params) -> int:
+    words = shlex.split(args.command_line)
+    given = [
+        f
+        for f in ("--out", "--store", "--executor", "--split")
+        if any(w == f or w.startswith(f + "=") for w in words)
+    ]
+    if given:
+        raise UsageError(
+            f"whydl claim --calibrate simulates and trains nothing, so it takes no "
+            f"{', '.join(given)}. Run '{_without(args.command_line, *given, '--scheduler')}'."
+        )
+    print(f"claim {args.name}: each rule's rates on simulated experiments ({args.preset} preset)")
+    print("\n".join(claim.calibration(params)))
     return 0
 
 

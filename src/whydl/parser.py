@@ -90,6 +90,12 @@ def build_parser() -> Parser:
         help="quick: seconds; full: the report's settings (default quick)",
     )
     p.add_argument("--seeds", type=int, dest="n_seeds", help="override the preset's seeds")
+    p.add_argument(
+        "--calibrate",
+        action="store_true",
+        help="train nothing: print each rule's false-positive rate, false negatives at its "
+        "minimum effect and power, measured on simulated experiments at the preset's seeds",
+    )
     p.add_argument("--out", metavar="DIR", help="output directory (runs/claims/NAME)")
     p.add_argument(
         "--store",

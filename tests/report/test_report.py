@@ -61,7 +61,11 @@ def test_report_has_every_section(report):
         "95% confidence intervals",
         "Mean ± 95% CI",
         "Decision rule and verdict",
-        "both CIs + 0.0",  # the rule with its threshold
+        "not supported when it lies below 0.01",  # the rule with its threshold
+        "minimum effect of interest</b>: 0.01: a point of accuracy",
+        "<b>calibration</b>: false-positive rate",  # the rule's measured rates
+        "evaluation seeds</b>: 2 (0, 1)",
+        "each seed draws its own data sample",
         "Nobody et al. 2024",
         "Three epochs is far too few",
         f"whydl claim toy --preset quick --seeds {SEEDS}",
@@ -201,3 +205,13 @@ def test_the_browser_check_catches_a_broken_figure(tmp_path):
     )
     # file:// loads are not timed; http(s) requests are, even when they fail
     assert seen["resources"] == ["https://example.invalid/x.png"]
+
+
+def test_a_quick_report_says_at_its_top_that_it_is_a_smoke_run():
+    from whydl.report.page import render_page
+
+    quick = render_page([], None, {"preset": "quick"})
+    full = render_page([], None, {"preset": "full"})
+    top = quick[: quick.index("</header>")]
+    assert "Smoke run." in top and "mostly <i>inconclusive</i>" in top
+    assert "Smoke run." not in full

@@ -6,6 +6,7 @@ from __future__ import annotations
 import time
 
 from whydl.errors import WhydlError
+from whydl.evidence.calibration import rates
 from whydl.evidence.calls import Context
 from whydl.evidence.experiment import ExperimentRun, run_experiments
 from whydl.evidence.outcome import ClaimResult
@@ -63,6 +64,14 @@ class Claim:
             (e.rule, params["n_seeds"], n_selection if e.selects else 0)
             for e in self.experiments(params)
             if e.rule is not None
+        ]
+
+    def calibration(self, params: dict) -> list[str]:
+        """Each rule's measured rates at these settings' seed counts, a line each."""
+        return [
+            f"{rule.name}: {rates(rule, n_evaluation, n_selection).line()}"
+            f"\n  minimum effect of interest {rule.minimum_text()}"
+            for rule, n_evaluation, n_selection in self.rules(params)
         ]
 
     def run(self, preset: str = "quick", seeds: int | None = None, ctx: Context | None = None):

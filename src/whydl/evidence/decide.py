@@ -4,9 +4,11 @@ A rule reduces its tidy per-seed rows to an `Effect` (an estimate with a 95% CI,
 claimed direction: positive means the claim's side is ahead) and hands it to `three_way`
 with its *minimum effect of interest*, a named constant with its reason:
 
-- supported: the CI excludes no effect, on the claimed side (ci_low > 0);
 - not supported: the CI excludes every effect at least as large as the minimum effect of
-  interest (ci_high < minimum): evidence against the claim, not merely missing evidence;
+  interest (ci_high < minimum): evidence against the claim, not merely missing evidence.
+  This comes first: an effect shown to be real but below the minimum (CI 0.002 to 0.008
+  against a minimum of 0.02) is too small to carry the claim;
+- supported: otherwise, when the CI excludes no effect, on the claimed side (ci_low > 0);
 - inconclusive: everything else, including fewer than MIN_SEEDS seeds.
 
 Arms that share evaluation seeds are compared paired (`paired_difference`, the CI of the
@@ -130,10 +132,10 @@ def three_way(effect: Effect, minimum: float) -> str:
         raise ValueError(f"minimum={minimum}: the minimum effect of interest must be > 0.")
     if not (effect.n >= MIN_SEEDS and math.isfinite(effect.ci_low)):
         return INCONCLUSIVE
-    if effect.ci_low > 0:
-        return SUPPORTED
     if effect.ci_high < minimum:
         return NOT_SUPPORTED
+    if effect.ci_low > 0:
+        return SUPPORTED
     return INCONCLUSIVE
 
 

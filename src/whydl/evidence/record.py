@@ -41,6 +41,7 @@ def claim_record(result, claim=None, trained=None, cached=None, saved=None) -> d
             "hypothesis": result.hypothesis,
             "preset": result.preset,
             "params": result.params,
+            "plan": getattr(result, "plan", {}),
             "table": result.table,
             "verdict": result.verdict.to_dict(),
             "headline": result.headline,

@@ -67,6 +67,7 @@ CSS = """
 .whydl pre { background: var(--soft); padding: .5em .8em; border-radius: 6px;
   overflow-x: auto; }
 .whydl .muted { color: var(--muted); }
+.whydl ul.protocol { font-size: .85em; margin: .3em 0; padding-left: 1.2em; }
 @media print {
   .whydl .card { break-inside: avoid-page; border: none; padding: 0; }
   .whydl .scroll { max-height: none; overflow: visible; border: none; }
@@ -149,27 +150,74 @@ def _numbers(numbers: dict) -> str:
     return f'<ul class="numbers">{items}</ul>'
 
 
+def calibration_text(calibration: dict | None) -> str:
+    """'false-positive rate 3.1%, false negatives at the minimum effect 0.4%, power 91% at 10
+    evaluation seeds (1,000 simulations)': a rule's measured rates, in words."""
+    if not calibration:
+        return "not calibrated"
+    c = calibration
+    return (
+        f"false-positive rate {c['false_positive_rate']:.1%}, false negatives at the minimum "
+        f"effect {c['false_negative_rate_at_minimum_effect']:.1%}, power {c['power']:.0%} at "
+        f"{c['n_evaluation_seeds']} evaluation seeds ({c['n_simulations']:,} simulations "
+        "per condition)"
+    )
+
+
+def _seeds_text(seeds) -> str:
+    seeds = list(seeds or [])
+    if not seeds:
+        return "none"
+    if len(seeds) > 3 and seeds == list(range(seeds[0], seeds[0] + len(seeds))):
+        return f"{len(seeds)} ({seeds[0]}–{seeds[-1]})"
+    return f"{len(seeds)} ({', '.join(map(str, seeds))})"
+
+
+def protocol_html(part: dict) -> str:
+    """What the rule saw and what was chosen before it looked: seeds, choices, minimum
+    effect and measured rates, for any part of any claim."""
+    protocol = part.get("protocol") or {}
+    items = []
+    if part.get("minimum_effect"):
+        items.append(f"<b>minimum effect of interest</b>: {escape(part['minimum_effect'])}")
+    items.append(f"<b>calibration</b>: {escape(calibration_text(part.get('calibration')))}")
+    if protocol.get("evaluation_seeds"):
+        items.append(f"<b>evaluation seeds</b>: {_seeds_text(protocol['evaluation_seeds'])}")
+    if protocol.get("selection_seeds"):
+        items.append(
+            f"<b>selection seeds</b> (choices only, never tested): "
+            f"{_seeds_text(protocol['selection_seeds'])}"
+        )
+    if protocol.get("chosen"):
+        items.append(f"<b>chosen on selection seeds</b>: {escape(fmt(protocol['chosen']))}")
+    if protocol and not protocol.get("deciding", True):
+        items.append("reported; does not decide the claim")
+    return '<ul class="protocol">' + "".join(f"<li>{i}</li>" for i in items) + "</ul>"
+
+
 def decision_html(verdict: dict) -> str:
-    """The overall rule and verdict, then each sub-experiment's rule, numbers and verdict."""
+    """The overall rule and verdict, then each sub-experiment's rule, numbers, protocol and
+    verdict."""
     html = (
         f"<p><b>Verdict:</b> {badge(verdict['verdict'])} "
-        f"<span class='muted'>({verdict['seeds']} seeds)</span></p>"
+        f"<span class='muted'>({verdict['seeds']} evaluation seeds)</span></p>"
         f'<p class="rule">{escape(verdict["rule"])}</p>'
     )
     parts = verdict.get("parts") or []
     if parts:
         rows = "".join(
             f"<tr><td>{escape(p['claim'])}</td><td>{badge(p['verdict'])}</td>"
-            f'<td><span class="rule">{escape(p["rule"])}</span>{_numbers(p["numbers"])}</td></tr>'
+            f'<td><span class="rule">{escape(p["rule"])}</span>{protocol_html(p)}'
+            f"{_numbers(p['numbers'])}</td></tr>"
             for p in parts
         )
         html += (
             "<table><thead><tr><th>sub-experiment</th><th>verdict</th>"
-            f"<th>rule (thresholds) and the numbers it compared</th></tr></thead>"
-            f"<tbody>{rows}</tbody></table>"
+            "<th>rule (thresholds), its calibration, seeds and the numbers it compared</th>"
+            f"</tr></thead><tbody>{rows}</tbody></table>"
         )
     else:
-        html += _numbers(verdict.get("numbers", {}))
+        html += protocol_html(verdict) + _numbers(verdict.get("numbers", {}))
     return html
 
 
@@ -182,10 +230,19 @@ def _list(items, empty: str) -> str:
 def _method(record: dict) -> str:
     params = dict(record.get("params") or {})
     n = params.get("n_seeds", record["verdict"].get("seeds"))
+    n_selection = params.get("n_selection_seeds", 0)
+    selection = (
+        f" Choices made from data (learning rates, regions, configs) use <b>{n_selection}</b> "
+        "other selection seeds, with their own initialisations and data draws, which no "
+        "rule sees."
+        if n_selection
+        else ""
+    )
     lead = (
         f"<p>Preset <b>{escape(record.get('preset') or '?')}</b>. Every configuration trains "
-        f"<b>{escape(fmt(n))}</b> seeds (members) as one vectorised run; confidence intervals "
-        "are over seeds. The sweep's settings:</p>"
+        f"<b>{escape(fmt(n))}</b> evaluation seeds (members) as one vectorised run; each seed "
+        "draws its own data sample or split, and confidence intervals are over seeds."
+        f"{selection} The sweep's settings:</p>"
     )
     items = "".join(
         f"<dt>{escape(str(k))}</dt><dd>{escape(fmt(v))}</dd>" for k, v in params.items()

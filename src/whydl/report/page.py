@@ -21,6 +21,8 @@ nav.toc h2 { font-size: 1em; margin: .3em 0; }
 nav.toc ol { margin: .2em 0 .4em; padding-left: 1.4em; columns: 2; }
 section#summary table, section#environment table { width: 100%; }
 .failed-card pre { white-space: pre-wrap; }
+.smoke { background: #fdf0d2; border: 2px solid #E69F00; border-radius: 8px;
+  padding: .5em .9em; }
 @media print {
   body { background: #fff; }
   nav.toc { display: none; }
@@ -86,6 +88,22 @@ def _environment(meta: dict) -> str:
     )
 
 
+SMOKE_PRESETS = ("quick",)  # presets too small to decide most rules: a smoke run
+
+
+def smoke_banner(preset) -> str:
+    """A quick run says at its top what it is: a check that everything runs, whose seeds
+    are too few to decide most rules (so most verdicts are inconclusive)."""
+    if preset not in SMOKE_PRESETS:
+        return ""
+    return (
+        '<p class="smoke"><b>Smoke run.</b> The quick preset trains too few seeds to decide '
+        "most rules: its verdicts are mostly <i>inconclusive</i>, and that is what they "
+        "should be. Each card shows its rule's measured power at this run's seeds. For "
+        "verdicts, run <code>whydl report --preset full</code>.</p>"
+    )
+
+
 def render_page(records: list[dict], demo: dict | None, meta: dict) -> str:
     """The whole report as one HTML string. `records` are claim records (or failed ones with
     an `error`), `meta` holds preset, seeds, environment, total time and the command."""
@@ -111,7 +129,9 @@ def render_page(records: list[dict], demo: dict | None, meta: dict) -> str:
         "<p>A popular explainer gives six reasons why deep learning works. Each card below "
         "turns one into an experiment on this machine, with a verdict decided by a rule. "
         f"Preset <b>{escape(str(meta.get('preset')))}</b>; generated "
-        f"{escape(str(meta.get('generated')))}.</p></header>"
+        f"{escape(str(meta.get('generated')))}.</p>"
+        + smoke_banner(meta.get("preset"))
+        + "</header>"
         f'<nav class="toc"><h2>Contents</h2><ol>{"".join(toc)}</ol></nav><main>'
         + _summary(records, unavailable)
         + (demo_html(demo) if demo is not None else "")
