@@ -29,8 +29,8 @@ from whydl.evidence.decide import (
 from whydl.evidence.experiment import Experiment, Rule
 from whydl.evidence.protocol import (
     SELECTION_SEED_BASE,
-    SelectionLeak,
     SeedPlan,
+    SelectionLeak,
     data_seed,
     per_seed_data,
     seed_plan,
