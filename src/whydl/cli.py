@@ -16,7 +16,7 @@ import time
 from whydl import __version__
 from whydl.config import RunConfig, article_config, given_keys, read_toml
 from whydl.errors import DivergedError, WhydlError
-from whydl.flags import UsageError, config_from_args
+from whydl.flags import UsageError, config_from_args, given_flags, without
 from whydl.parser import build_parser
 from whydl.paths import check_output_dir, check_output_file
 
@@ -92,16 +92,11 @@ def cmd_claim(args) -> int:
 
 
 def _calibrate(args, claim, params) -> int:
-    words = shlex.split(args.command_line)
-    given = [
-        f
-        for f in ("--out", "--store", "--executor", "--split")
-        if any(w == f or w.startswith(f + "=") for w in words)
-    ]
+    given = given_flags(args.command_line, "--out", "--store", "--executor", "--split")
     if given:
         raise UsageError(
             f"whydl claim --calibrate simulates and trains nothing, so it takes no "
-            f"{', '.join(given)}. Run '{_without(args.command_line, *given, '--scheduler')}'."
+            f"{', '.join(given)}. Run '{without(args.command_line, *given, '--scheduler')}'."
         )
     print(f"claim {args.name}: each rule's rates on simulated experiments ({args.preset} preset)")
     print("\n".join(claim.calibration(params)))
@@ -116,7 +111,7 @@ def cmd_report(args) -> int:
     if args.no_train and (args.executor != "local" or args.split):
         raise UsageError(
             "whydl report: --no-train trains nothing, so it takes no --executor or --split. "
-            f"Run '{_without(args.command_line, '--executor', '--scheduler', '--split')}'."
+            f"Run '{without(args.command_line, '--executor', '--scheduler', '--split')}'."
         )
     check_output_dir(args.out)
     if not args.no_train:
@@ -140,21 +135,6 @@ def cmd_report(args) -> int:
         print(f"error: these claims failed (see above): {', '.join(failed)}", file=sys.stderr)
         return 1
     return 0
-
-
-def _without(command_line: str, *flags: str) -> str:
-    """The user's command line without `flags` (and the value each takes, if any)."""
-    words, kept, skip = shlex.split(command_line), [], False
-    for word in words:
-        if skip:
-            skip = False
-            continue
-        name = word.split("=")[0]
-        if name in flags:
-            skip = "=" not in word and name != "--split"
-            continue
-        kept.append(word)
-    return shlex.join(kept)
 
 
 class _open_executor:

@@ -10,6 +10,7 @@ from a config to the flags that rebuild it.
 from __future__ import annotations
 
 import argparse
+import shlex
 from dataclasses import Field, fields
 
 from whydl.config import SECTIONS, RunConfig, option_of
@@ -166,3 +167,24 @@ def train_args(config: RunConfig) -> list[str]:
         else:
             args += [flag, ",".join(map(str, value)) if isinstance(value, tuple) else str(value)]
     return args
+
+
+def without(command_line: str, *flags: str) -> str:
+    """The user's command line without `flags` (and the value each takes, if any)."""
+    words, kept, skip = shlex.split(command_line), [], False
+    for word in words:
+        if skip:
+            skip = False
+            continue
+        name = word.split("=")[0]
+        if name in flags:
+            skip = "=" not in word and name != "--split"
+            continue
+        kept.append(word)
+    return shlex.join(kept)
+
+
+def given_flags(command_line: str, *flags: str) -> list[str]:
+    """Which of `flags` the user's command line gives (as `--flag value` or `--flag=value`)."""
+    words = shlex.split(command_line)
+    return [f for f in flags if any(w == f or w.startswith(f + "=") for w in words)]
