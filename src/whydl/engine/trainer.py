@@ -102,10 +102,15 @@ def _scores(model: Stacked, X: torch.Tensor, y: torch.Tensor, n_fit: int, task: 
     return [v.cpu().numpy().astype(float) for v in (*losses, *metrics)]
 
 
-def check_memory(dataset: Dataset, model: ModelConfig, train: TrainConfig, members=None) -> None:
+def check_memory(
+    dataset: Dataset, model: ModelConfig, train: TrainConfig, members=None, rows=(None, None)
+) -> None:
     """Refuse a run over the memory budget before any of it is allocated (see
-    `engine.memory`). An MLP is sized from its config; other models from one instance."""
-    n_rows = len(dataset.X_train) + len(dataset.X_test)
+    `engine.memory`). An MLP is sized from its config; other models from one instance.
+    `rows` are the `train_rows` and `test_rows` hooks: each member evaluates only its own."""
+    train_rows, test_rows = rows
+    n_train = len(dataset.X_train) if train_rows is None else np.shape(train_rows)[1]
+    n_rows = n_train + (len(dataset.X_test) if test_rows is None else np.shape(test_rows)[1])
     if members is None and model.architecture == "mlp":
         n_params = mlp_n_parameters(
             dataset.n_features, dataset.n_outputs, model.hidden, model.batch_norm
@@ -114,7 +119,9 @@ def check_memory(dataset: Dataset, model: ModelConfig, train: TrainConfig, membe
     else:
         probe = members[0] if members else build_members(dataset, model, [0])[0]
         n_params = sum(p.numel() for p in probe.parameters())
-        per_row = CNN_ACTIVATIONS_PER_ROW if model.architecture == "cnn" else n_params
+        # an MLP's activations per row: one value per unit of each layer
+        linear = [m.out_features for m in probe.modules() if isinstance(m, torch.nn.Linear)]
+        per_row = CNN_ACTIVATIONS_PER_ROW if model.architecture == "cnn" else sum(linear)
     check_fits(
         n_params,
         train.n_seeds,
@@ -173,7 +180,7 @@ def fit(
     """
     if members is not None and len(members) != train.n_seeds:
         raise ValueError(f"got {len(members)} members for {train.n_seeds} seeds; pass one each.")
-    check_memory(dataset, model, train, members)
+    check_memory(dataset, model, train, members, (train_rows, test_rows))
     probe = members[0] if members else build_members(dataset, model, [0])[0]
     unknown = set(frozen) - {n for n, _ in probe.named_parameters()}
     if unknown:
@@ -243,7 +250,7 @@ class Trainer:
         self.dataset = dataset  # recorders take their probe rows from it
         self.seeds, self.device = train.seeds, resolve_device(train.device)
         M = len(self.seeds)
-        check_memory(dataset, model, train, members)
+        check_memory(dataset, model, train, members, (train_rows, test_rows))
         members = members if members is not None else build_members(dataset, model, self.seeds)
         self.net = stack(members, keys=self.seeds, device=self.device)
         self.trainable = [i for i, name in enumerate(self.net.names) if name not in frozen]

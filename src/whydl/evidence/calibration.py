@@ -106,11 +106,15 @@ def rule_key(rule, n_evaluation: int, n_selection: int) -> str:
 
 
 def rule_version(rule) -> str:
-    """A hash of the rule's module and of the shared statistics: what a rate depends on."""
+    """A hash of what a rate depends on: the rule's claim package (every module of it: its
+    simulator and helpers may live beside the rule), the shared statistics and this module,
+    and the rule's own settings."""
     h = hashlib.sha256()
-    for path in (inspect.getfile(type(rule)), __file__, decide.__file__):
-        h.update(Path(path).read_bytes())
-    h.update(repr(sorted(vars(rule).items())).encode())  # the rule's own settings
+    folder = Path(inspect.getfile(type(rule))).parent
+    own = sorted(folder.glob("*.py")) if folder.name != "evidence" else []
+    for path in (*own, Path(inspect.getfile(type(rule))), Path(__file__), Path(decide.__file__)):
+        h.update(path.read_bytes())
+    h.update(repr(sorted(vars(rule).items())).encode())
     return h.hexdigest()[:16]
 
 
