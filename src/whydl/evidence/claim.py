@@ -3,8 +3,10 @@ frame runs under the protocol (`whydl.evidence.experiment.run_experiments`)."""
 
 from __future__ import annotations
 
+import contextlib
 import time
 
+from whydl.engine.device import torch_threads
 from whydl.errors import WhydlError
 from whydl.evidence.calibration import rates
 from whydl.evidence.calls import Context
@@ -29,6 +31,9 @@ class Claim:
     hypothesis: str = ""
     literature: tuple[str, ...] = ()  # "Author et al. YEAR: finding"
     presets: dict[str, dict] = {}
+    # torch threads while this claim trains here (None: the engine's choice per call);
+    # executors' workers set their own
+    threads: int | None = None
 
     def experiments(self, params: dict) -> list:
         """The claim's experiments for these settings (`whydl.evidence.experiment`)."""
@@ -95,7 +100,9 @@ class Claim:
     def experiment(self, ctx: Context, params: dict) -> ClaimResult:
         """Run every experiment under the protocol and gather one result."""
         plan = seed_plan(params["n_seeds"], params.get("n_selection_seeds", 0))
-        runs = run_experiments(ctx, self.experiments(params), params, plan)
+        pinned = torch_threads(self.threads) if self.threads else contextlib.nullcontext()
+        with pinned:
+            runs = run_experiments(ctx, self.experiments(params), params, plan)
         table = [{"experiment": run.name, **row} for run in runs for row in run.rows]
         parts = [run.verdict for run in runs if run.verdict is not None]
         required = [run.name for run in runs if run.verdict and run.experiment.deciding]

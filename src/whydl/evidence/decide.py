@@ -25,7 +25,7 @@ Example
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 
 import numpy as np
 
@@ -173,8 +173,9 @@ def any_of(effects: dict, minimum: float) -> tuple[str, dict]:
 
 
 def all_of(verdicts) -> str:
-    """A part that needs EVERY one of several comparisons (no multiplicity to correct):
-    supported when all are, not supported when any is not, otherwise inconclusive."""
+    """Finished verdicts combined: supported when all are, not supported when any is not,
+    otherwise inconclusive. For a part that needs every one of K *effects*, use `every`:
+    this gives K chances to say "not supported" at the minimum effect."""
     verdicts = list(verdicts)
     if verdicts and all(v == SUPPORTED for v in verdicts):
         return SUPPORTED
@@ -196,3 +197,57 @@ def mean_ci(values, level: float = LEVEL) -> tuple[float, float]:
     """(mean, CI half-width) over finite values: for summaries and figures, not rules."""
     s = summarize(values, level)
     return s["mean"], (s["ci_high"] - s["ci_low"]) / 2
+
+
+# -- a part that needs EVERY one of several comparisons ---------------------------------------
+# `all_of` on finished verdicts says "not supported" as soon as any one is: K chances at the
+# minimum effect (1 - 0.975^9 = 20% for nine tasks). `every` tests the two sides apart:
+# - not supported: Holm over the comparisons' one-sided p-values of "the effect is at least
+#   its minimum" rejects at least one (one comparison is shown below its minimum,
+#   family-wise at 2.5%);
+# - supported: every comparison is supported by `three_way`. An intersection of tests needs
+#   no correction: to pass, even the weakest one must pass at 2.5% on its own;
+# - inconclusive: everything else, and whenever a comparison has fewer than MIN_SEEDS seeds.
+
+
+def shifted(effect: Effect, by: float) -> Effect:
+    """The effect plus a constant (estimate and CI): e.g. a non-inferiority margin."""
+    return replace(
+        effect,
+        estimate=effect.estimate + by,
+        ci_low=effect.ci_low + by,
+        ci_high=effect.ci_high + by,
+    )
+
+
+def p_below(effect: Effect, minimum: float) -> float:
+    """One-sided p-value of "the effect is at least `minimum`" (small: shown below it)."""
+    return replace(effect, estimate=minimum - effect.estimate).p_value()
+
+
+def every(effects, minimums) -> tuple[str, list[dict]]:
+    """The verdict of a part that needs every comparison (see the module docstring), and per
+    comparison its own three-way verdict, its p-value below the minimum and whether Holm
+    showed it below."""
+    effects, minimums = list(effects), list(minimums)
+    own = [three_way(e, m) for e, m in zip(effects, minimums)]
+    below = [p_below(e, m) for e, m in zip(effects, minimums)]
+    enough = bool(effects) and all(e.n >= MIN_SEEDS for e in effects)
+    verdict, shown_below = every_unit([v == SUPPORTED for v in own], below, enough)
+    details = [
+        {"verdict": v, "p_below_minimum": p, "holm_below_minimum": b}
+        for v, p, b in zip(own, below, shown_below)
+    ]
+    return verdict, details
+
+
+def every_unit(supported, below, enough: bool) -> tuple[str, list[bool]]:
+    """`every` for units that are not single effects (e.g. a side of a curve, itself an
+    any-of): `supported` per unit, `below` its p-value of "at least the minimum". Returns
+    the verdict and which units Holm showed below their minimum."""
+    shown_below = holm(below) if below else []
+    if enough and any(shown_below):
+        return NOT_SUPPORTED, shown_below
+    if enough and supported and all(supported):
+        return SUPPORTED, shown_below
+    return INCONCLUSIVE, shown_below
