@@ -198,16 +198,23 @@ def test_cli_demo_on_cuda_end_to_end(tmp_path, capsys):
 
 
 def test_compute_claim_measures_the_gpu_row():
-    from whydl.evidence.compute import NOT_MEASURED, measure_gpu, parallel_verdict
+    from whydl.evidence.compute.gpu import Gpu
+    from whydl.evidence.compute.speedup import NOT_MEASURED
+    from whydl.evidence.experiment import ExperimentRun
     from whydl.evidence.frame import Context
+    from whydl.evidence.protocol import seed_plan
 
     params = {"gpu_members": 4, "vector_epochs": 1, "repeats": 2}
-    rows = measure_gpu(Context(), load_dataset("digits"), params)
+    experiment = Gpu(params)
+    assert experiment.deciding  # with CUDA present, the GPU part decides
+    run = ExperimentRun(experiment, params, seed_plan(2))
+    run.fits = experiment.train(Context(), params, (), {})
+    rows = experiment.rows(run)
     assert {r["setting"] for r in rows} == {"cpu", "cuda"}
     assert all(r["seconds"] > 0 and "status" not in r for r in rows)
     assert {r["device_name"] for r in rows if r["setting"] == "cuda"} == {
         torch.cuda.get_device_name(0)
     }
-    verdict = parallel_verdict(rows, "gpu", "cpu", "cuda")
+    verdict = experiment.rule.decide(rows)
     assert verdict.numbers.get("status") != NOT_MEASURED
     assert verdict.numbers["speedup"] > 0 and verdict.numbers["repeats"] == 2

@@ -49,6 +49,7 @@ class Calibration:
     n_simulations: int
     n_evaluation_seeds: int
     n_selection_seeds: int = 0
+    unit: str = "evaluation seeds"  # what the rule's sample counts ("repeats" for timings)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -67,7 +68,7 @@ class Calibration:
         return (
             f"false-positive rate {self.false_positive_rate:.1%}, false negatives at the "
             f"minimum effect {self.false_negative_rate_at_minimum_effect:.1%}, power "
-            f"{self.power:.0%} at {self.n_evaluation_seeds} evaluation seeds "
+            f"{self.power:.0%} at {self.n_evaluation_seeds} {self.unit} "
             f"({self.n_simulations:,} simulations per condition)"
         )
 
@@ -87,6 +88,7 @@ def calibrate(
     rule, n_evaluation: int, n_selection: int = 0, n_simulations: int = N_SIMULATIONS, seed=0
 ) -> Calibration:
     """Run `n_simulations` simulated experiments per condition through `rule.decide`."""
+    n_evaluation, n_selection = rule.calibration_counts(n_evaluation, n_selection)
     args = (n_evaluation, n_selection, n_simulations, seed)
     null = verdict_rates(rule, NULL, *args)
     minimum = verdict_rates(rule, MINIMUM, *args)
@@ -98,10 +100,12 @@ def calibrate(
         n_simulations=n_simulations,
         n_evaluation_seeds=n_evaluation,
         n_selection_seeds=n_selection,
+        unit=rule.unit,
     )
 
 
 def rule_key(rule, n_evaluation: int, n_selection: int) -> str:
+    n_evaluation, n_selection = rule.calibration_counts(n_evaluation, n_selection)
     return f"{type(rule).__module__}.{rule.name}|{n_evaluation}|{n_selection}"
 
 

@@ -44,6 +44,12 @@ class Rule:
     hypothesis: str = ""
     minimum_effect: float = 0.0
     minimum_effect_reason: str = ""
+    unit: str = "evaluation seeds"  # what its sample counts: a timing rule counts "repeats"
+
+    def calibration_counts(self, n_evaluation: int, n_selection: int) -> tuple[int, int]:
+        """The sample sizes its rates are measured at: the run's seeds, unless the rule's
+        rows count something else (a timing rule: its repeats)."""
+        return n_evaluation, n_selection
 
     def decide(self, rows: list[dict]) -> Verdict:
         raise NotImplementedError

@@ -159,7 +159,8 @@ def calibration_text(calibration: dict | None) -> str:
     return (
         f"false-positive rate {c['false_positive_rate']:.1%}, false negatives at the minimum "
         f"effect {c['false_negative_rate_at_minimum_effect']:.1%}, power {c['power']:.0%} at "
-        f"{c['n_evaluation_seeds']} evaluation seeds ({c['n_simulations']:,} simulations "
+        f"{c['n_evaluation_seeds']} {c.get('unit', 'evaluation seeds')} "
+        f"({c['n_simulations']:,} simulations "
         "per condition)"
     )
 
