@@ -142,15 +142,21 @@ def rates(rule, n_evaluation: int, n_selection: int = 0) -> Calibration:
     return _MEMO[key]
 
 
-def write_stored(rules_and_counts) -> dict:
-    """Simulate every (rule, n_evaluation, n_selection) and write `calibration.json`."""
-    out = {}
+def write_stored(rules_and_counts, claims=None) -> dict:
+    """Simulate every (rule, n_evaluation, n_selection) whose stored rates are missing or
+    stale and write `calibration.json` (current entries are kept as they are). `claims`
+    limits the run to rules of those claims' modules; the others' entries stay."""
+    stored, out = stored_rates(), {}
     for rule, n_evaluation, n_selection in rules_and_counts:
-        c = calibrate(rule, n_evaluation, n_selection)
-        out[rule_key(rule, n_evaluation, n_selection)] = {
-            "version": rule_version(rule),
-            "calibration": c.to_dict(),
-        }
+        key = rule_key(rule, n_evaluation, n_selection)
+        entry = stored.get(key)
+        if entry is None or entry.get("version") != rule_version(rule):
+            c = calibrate(rule, n_evaluation, n_selection)
+            entry = {"version": rule_version(rule), "calibration": c.to_dict()}
+            print(f"  {key}: {c.line()}", flush=True)
+        out[key] = entry
+    if claims is not None:  # keep what this run did not look at
+        out = {**{k: v for k, v in stored.items() if k not in out}, **out}
     STORED.write_text(json.dumps(out, indent=1, sort_keys=True) + "\n")
     return out
 
