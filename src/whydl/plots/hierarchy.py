@@ -1,8 +1,9 @@
 """Figures for the hierarchy claim: probes by depth, neuron maps, layer views, regions, images.
 
 Each drawer takes plain arrays (the claim computes them) and returns a matplotlib Figure.
-Lines over seeds are means with 95% confidence bands (Student t), not percentile bands: the
-claim's rule compares means by their CIs, and the figure shows what the rule saw.
+Lines over seeds are means with 95% confidence bands or error bars (Student t, from
+`whydl.plots.bands`), not percentile bands: the claim's rules compare means by their CIs,
+and the figure shows what the rules saw. Per-seed arrays are always (seeds, points).
 """
 
 from __future__ import annotations
@@ -11,25 +12,10 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.colors import PowerNorm
 
+from whydl.plots.bands import ci_band, ci_errorbar
 from whydl.plots.style import CYCLE, PALETTE, new_figure
-from whydl.stats import summarize
 
 STATE_COLORS = {"trained": PALETTE["blue"], "at initialisation": PALETTE["vermillion"]}
-
-
-def ci_band(ax, x, values, color, label, marker="o"):
-    """Mean line over seeds (rows of `values`) with its 95% CI as a band; returns the band's
-    lowest value."""
-    values = np.asarray(values, dtype=float)
-    stats = [summarize(col) for col in values.T]
-    mean = np.array([s["mean"] for s in stats])
-    lo = np.array([s["ci_low"] for s in stats])
-    hi = np.array([s["ci_high"] for s in stats])
-    n = values.shape[0]
-    ax.plot(x, mean, marker=marker, color=color, label=f"{label} (mean, n={n})")
-    if n > 1:
-        ax.fill_between(x, lo, hi, color=color, alpha=0.25, linewidth=0, label=f"{label} 95% CI")
-    return np.nanmin(lo)
 
 
 def probes_figure(panels, title: str):
@@ -153,7 +139,9 @@ def layer_views_figure(rows: dict, labels, title: str):
 
 def regions_figure(cumulative: dict, totals: dict, depth_labels, title: str):
     """Left: regions of layers 1..l (cumulative) by depth, per state. Right: total regions of
-    networks of different depth at one parameter budget, per state (mean and 95% CI)."""
+    networks of different depth at one parameter budget, per state (mean and 95% CI).
+
+    `cumulative`: {state: (seeds, layers)}; `totals`: {state: (seeds, architectures)}."""
     fig, (left, right) = new_figure(2, size=(5.0, 4.3))
     for state, values in cumulative.items():
         x = np.arange(1, np.asarray(values).shape[1] + 1)
@@ -169,14 +157,12 @@ def regions_figure(cumulative: dict, totals: dict, depth_labels, title: str):
     offsets = np.linspace(-0.12, 0.12, len(totals))
     for off, (state, values) in zip(offsets, totals.items()):
         color = STATE_COLORS.get(state, CYCLE[0])
-        stats = [summarize(v) for v in values]
-        mean = np.array([s["mean"] for s in stats])
-        err = np.array([(s["ci_high"] - s["ci_low"]) / 2 for s in stats])
-        for i, v in enumerate(values):
-            right.plot(np.full(len(v), i + off), v, ".", color=color, alpha=0.35, ms=4)
-        right.errorbar(
-            x + off, mean, yerr=err, fmt="o-", color=color, capsize=3, label=f"{state} (95% CI)"
-        )
+        values = np.atleast_2d(np.asarray(values, dtype=float))  # (seeds, architectures)
+        for i in range(values.shape[1]):
+            right.plot(
+                np.full(len(values), i + off), values[:, i], ".", color=color, alpha=0.35, ms=4
+            )
+        ci_errorbar(right, x + off, values, color, f"{state} (95% CI)", log=True)
     right.set_yscale("log")
     right.set_xticks(x, depth_labels)
     right.set_xlabel("architecture (hidden layers x width), equal parameter count")
@@ -191,21 +177,20 @@ def regions_figure(cumulative: dict, totals: dict, depth_labels, title: str):
 def depth_width_figure(panels, title: str):
     """One panel per dataset: test accuracy by architecture at one parameter budget.
 
-    `panels`: list of (panel title, architecture labels, list of per-seed accuracy arrays).
+    `panels`: list of (panel title, architecture labels, (seeds, architectures) accuracies).
     """
     fig, axes = new_figure(len(panels), size=(4.6, 4.4))
     fig.subplots_adjust(top=0.8)
     axes = np.atleast_1d(axes)
     for ax, (name, labels, values) in zip(axes, panels):
         x = np.arange(len(labels))
-        stats = [summarize(v) for v in values]
-        mean = np.array([s["mean"] for s in stats])
-        err = np.array([(s["ci_high"] - s["ci_low"]) / 2 for s in stats])
-        for i, v in enumerate(values):
-            ax.plot(np.full(len(v), i), v, ".", color=PALETTE["sky"], alpha=0.6, ms=5)
-        ax.errorbar(x, mean, yerr=err, fmt="o-", color=PALETTE["blue"], capsize=3)
+        values = np.atleast_2d(np.asarray(values, dtype=float))  # (seeds, architectures)
+        for i in range(values.shape[1]):
+            ax.plot(
+                np.full(len(values), i), values[:, i], ".", color=PALETTE["sky"], alpha=0.6, ms=5
+            )
+        ci_errorbar(ax, x, values, PALETTE["blue"], "mean, 95% CI")
         ax.plot([], [], ".", color=PALETTE["sky"], label="one seed")
-        ax.plot([], [], "o-", color=PALETTE["blue"], label="mean, 95% CI")
         ax.set_xticks(x, labels)
         ax.set_xlabel("architecture (hidden layers x width)")
         ax.set_ylabel("test accuracy (fraction)")
