@@ -6,7 +6,6 @@ from __future__ import annotations
 import contextlib
 import time
 
-from whydl.engine.device import torch_threads
 from whydl.errors import WhydlError
 from whydl.evidence.calibration import rates
 from whydl.evidence.calls import Context
@@ -100,6 +99,9 @@ class Claim:
     def experiment(self, ctx: Context, params: dict) -> ClaimResult:
         """Run every experiment under the protocol and gather one result."""
         plan = seed_plan(params["n_seeds"], params.get("n_selection_seeds", 0))
+        # lazily: what reads claims without training (the report's listing) needs no torch
+        from whydl.engine.device import torch_threads
+
         pinned = torch_threads(self.threads) if self.threads else contextlib.nullcontext()
         with pinned:
             runs = run_experiments(ctx, self.experiments(params), params, plan)
