@@ -1,209 +1,123 @@
-"""The innovations claim: every decision rule on hand-made tables, and the claim end to end."""
+"""The innovations claim: its parts and presets, the helpers its experiments share, its
+headline and notes, and the claim end to end. Each part's rule is tested in its own file
+(test_innovations_<part>.py)."""
 
 import json
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
 
 from whydl.cli import main
-from whydl.data import load_dataset
-from whydl.evidence import INCONCLUSIVE, NOT_SUPPORTED, SUPPORTED
-from whydl.evidence.innovations.legacy import (
+from whydl.evidence import INCONCLUSIVE, NOT_SUPPORTED, SUPPORTED, Verdict
+from whydl.evidence.decide import MIN_SEEDS, mean_effect, three_way
+from whydl.evidence.innovations import (
     CLAIM,
-    INIT_FIXES,
-    MIN_SEEDS,
-    NAIVE,
-    PLAIN,
+    PARTS,
     REQUIRED,
-    WITH_BN,
-    _subset,
-    batch_norm_rule,
-    dropout_rule,
-    optimizer_rule,
-    residual_rule,
-    steps_to_target,
-    vanishing_rule,
+    SEEDS,
+    merged_presets,
 )
+from whydl.evidence.innovations.common import MONITOR_ROWS, decide_every, digits, probe
+from whydl.evidence.innovations.vanishing import NAIVE
+
+PART_NAMES = ["vanishing_gradients", "dropout", "batch_norm", "optimizers", "residual"]
 
 
-def around(mean, spread=0.01, n=6):
-    """n per-seed values evenly spread around `mean`."""
-    return mean + np.linspace(-spread, spread, n)
+# the claim's shape -----------------------------------------------------------------------
 
 
-# vanishing gradients ----------------------------------------------------------------------
-
-
-def ratios(naive=-36.0, fixes=0.3, spread=0.1, n=6):
-    table = {NAIVE: around(naive, spread, n)}
-    table.update({name: around(fixes, spread, n) for name in INIT_FIXES})
-    table["ReLU + He + BN"] = around(1.5, spread, n)  # reported, not decided on
-    return table
-
-
-def deep(xavier=2.30, he=1.8, spread=0.05, n=6):
-    return {"xavier": around(xavier, spread, n), "he": around(he, spread, n)}
-
-
-@pytest.mark.parametrize(
-    "log10_ratio,deep_loss,expected",
-    [
-        (ratios(), deep(), SUPPORTED),
-        (ratios(naive=-0.5), deep(), NOT_SUPPORTED),  # nothing vanishes
-        (ratios(fixes=2.5), deep(), NOT_SUPPORTED),  # the fixes explode
-        (ratios(), deep(xavier=1.8, he=1.9), NOT_SUPPORTED),  # He no better than Xavier
-        (ratios(naive=-2.0, spread=1.0), deep(), INCONCLUSIVE),  # CI straddles the bound
-        (ratios(), deep(xavier=1.85, he=1.8, spread=0.3), INCONCLUSIVE),  # gap within CIs
-        (ratios(n=MIN_SEEDS - 1), deep(n=MIN_SEEDS - 1), INCONCLUSIVE),  # too few seeds
-    ],
-)
-def test_vanishing_rule_gives_each_outcome(log10_ratio, deep_loss, expected):
-    verdict = vanishing_rule(log10_ratio, deep_loss, seeds=6)
-    assert verdict.verdict == expected
-    assert "VANISHING_DECADES=2" in verdict.rule and "HEALTHY_DECADES=1" in verdict.rule
-    assert verdict.numbers[NAIVE]["mean"] == pytest.approx(np.mean(log10_ratio[NAIVE]))
-
-
-# dropout ---------------------------------------------------------------------------------
-
-
-def accuracies(teacher_gain, digits_gain, spread=0.005, n=6):
-    """Per-seed test accuracy: p = 0.1 moves half as far from p = 0 as p = 0.5."""
-
-    def rates(gain):
-        return {
-            0.0: around(0.80, spread, n),
-            0.1: around(0.80 + gain / 2, spread, n),
-            0.5: around(0.80 + gain, spread, n),
-        }
-
-    return {"teacher": rates(teacher_gain), "digits": rates(digits_gain)}
-
-
-@pytest.mark.parametrize(
-    "table,expected",
-    [
-        (accuracies(0.05, 0.0), SUPPORTED),  # helps on one, hurts on none
-        (accuracies(-0.05, -0.05), NOT_SUPPORTED),  # every rate hurts on both
-        (accuracies(0.05, -0.05), INCONCLUSIVE),  # helps on one, hurts on the other
-        (accuracies(0.0, 0.0), INCONCLUSIVE),  # no difference anywhere
-        (accuracies(0.05, 0.0, n=MIN_SEEDS - 1), INCONCLUSIVE),
-    ],
-)
-def test_dropout_rule_gives_each_outcome(table, expected):
-    verdict = dropout_rule(table, seeds=6)
-    assert verdict.verdict == expected
-    assert "DROPOUT_MIN_GAIN" in verdict.rule
-
-
-def test_dropout_rule_compares_the_best_rate():
-    table = accuracies(-0.05, -0.05)
-    table["teacher"][0.1] = around(0.80, 0.005)  # a tie on teacher; every rate hurts on digits
-    verdict = dropout_rule(table, seeds=6)
-    assert verdict.verdict == NOT_SUPPORTED  # hurts on one, helps on none
-    assert verdict.numbers["teacher"]["best p"] == 0.1
-    assert verdict.numbers["teacher"]["gain"] == pytest.approx(0.0, abs=1e-9)
-    assert verdict.numbers["digits"]["gain"] == pytest.approx(-0.025)
-
-
-# batch norm ------------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    "plain,bn,expected",
-    [
-        (around(500, 40), around(40, 0), SUPPORTED),
-        (around(40, 2), around(40, 2), NOT_SUPPORTED),  # no speed-up
-        (around(60, 40), around(40, 10), INCONCLUSIVE),  # noisy, around the threshold
-        (around(500, 40, n=MIN_SEEDS - 1), around(40, 0, n=MIN_SEEDS - 1), INCONCLUSIVE),
-    ],
-)
-def test_batch_norm_rule_gives_each_outcome(plain, bn, expected):
-    verdict = batch_norm_rule({PLAIN: plain, WITH_BN: bn}, seeds=6)
-    assert verdict.verdict == expected
-    assert "MIN_SPEEDUP=1.5" in verdict.rule
-
-
-def test_batch_norm_speedup_is_the_geometric_mean_ratio():
-    verdict = batch_norm_rule({PLAIN: [400, 800, 400], WITH_BN: [40, 40, 40]}, seeds=3)
-    assert verdict.numbers["speed-up"] == pytest.approx(2 ** np.mean(np.log2([10, 20, 10])))
-
-
-# optimisers ------------------------------------------------------------------------------
-
-
-def steps(sgd=150, momentum=80, rmsprop=70, adam=45, spread=5, n=6):
-    return {
-        "sgd": around(sgd, spread, n),
-        "momentum": around(momentum, spread, n),
-        "rmsprop": around(rmsprop, spread, n),
-        "adam": around(adam, spread, n),
-    }
-
-
-@pytest.mark.parametrize(
-    "table,expected",
-    [
-        (steps(), SUPPORTED),
-        (steps(momentum=20), NOT_SUPPORTED),  # momentum beats Adam
-        (steps(sgd=40), NOT_SUPPORTED),  # SGD is no slower than Adam
-        (steps(sgd=50, spread=20), INCONCLUSIVE),  # Adam ahead of SGD within the CIs
-        (steps(n=MIN_SEEDS - 1), INCONCLUSIVE),
-    ],
-)
-def test_optimizer_rule_gives_each_outcome(table, expected):
-    verdict = optimizer_rule(table, seeds=6)
-    assert verdict.verdict == expected
-    assert "TARGET_TRAIN_LOSS" in verdict.rule
-
-
-# residual --------------------------------------------------------------------------------
-
-
-def losses(plain, residual, spread=0.02, n=6):
-    depths = (4, 8, 16, 32)
-    return {
-        "plain": {d: around(v, spread, n) for d, v in zip(depths, plain)},
-        "residual": {d: around(v, spread, n) for d, v in zip(depths, residual)},
-    }
-
-
-@pytest.mark.parametrize(
-    "table,expected",
-    [
-        (losses([0.3, 0.4, 1.1, 1.9], [0.1, 0.07, 0.05, 0.1]), SUPPORTED),
-        (losses([0.3, 0.4, 1.1, 1.9], [0.1, 0.5, 1.5, 2.2]), NOT_SUPPORTED),  # residual worse
-        (losses([0.3, 0.3, 0.3, 0.3], [0.1, 0.1, 0.1, 0.1]), INCONCLUSIVE),  # no degradation
-        (losses([0.3, 0.4, 1.1, 1.9], [0.1] * 4, n=MIN_SEEDS - 1), INCONCLUSIVE),
-    ],
-)
-def test_residual_rule_gives_each_outcome(table, expected):
-    verdict = residual_rule(table, seeds=6)
-    assert verdict.verdict == expected
-    assert "DEGRADATION_MARGIN" in verdict.rule
-
-
-# helpers ---------------------------------------------------------------------------------
-
-
-def test_steps_to_target_counts_whole_epochs_and_censors():
-    loss = [[2.0, 0.5, 0.2, 0.1], [2.0, 1.0, 0.9, 0.8], [2.0, np.nan, np.nan, np.nan]]
-    counted, reached = steps_to_target(loss, 0.3, steps_per_epoch=10, below=True)
-    assert counted.tolist() == [30.0, 50.0, 50.0]  # never reached: budget + 1 epoch
-    assert reached.tolist() == [True, False, False]
-
-
-def test_subsets_nest_and_keep_a_small_monitor_split():
-    digits = load_dataset("digits")
-    small, large = _subset(digits, 50), _subset(digits, 200, monitor=None)
-    np.testing.assert_array_equal(small.X_train, large.X_train[:50])
-    assert len(small.X_test) == 32 and len(large.X_test) == len(digits.X_test)
-    with pytest.raises(ValueError, match="exceeds"):
-        _subset(digits, 10_000)
-
-
-def test_required_parts_are_the_articles_innovations():
+def test_parts_come_in_the_articles_order_and_the_named_innovations_decide():
+    experiments = CLAIM.experiments(CLAIM.params("full"))
+    assert [e.name for e in experiments] == PART_NAMES
+    assert [e.rule.name for e in experiments] == PART_NAMES
+    assert {e.name for e in experiments if e.deciding} == set(REQUIRED)
     assert set(REQUIRED) == {"vanishing_gradients", "dropout", "batch_norm", "optimizers"}
+
+
+def test_presets_hold_the_seed_counts_and_every_parts_keys():
+    for name, counts in SEEDS.items():
+        params = CLAIM.params(name)
+        assert {k: params[k] for k in counts} == counts
+        for part in PARTS:
+            assert part.PRESETS[name].items() <= params.items()
+    assert CLAIM.params("full")["n_seeds"] == 10 and CLAIM.params("full")["n_selection_seeds"] == 5
+    assert CLAIM.params("quick")["n_seeds"] == 3
+
+
+def test_a_key_two_parts_define_is_refused():
+    one = {"quick": {"lr": 0.1}}
+    with pytest.raises(ValueError, match="defined twice"):
+        merged_presets({"quick": {"n_seeds": 3}}, [one, one])
+
+
+# shared helpers --------------------------------------------------------------------------
+
+
+def test_digits_give_each_seed_its_own_nested_subset_and_a_small_monitor():
+    small, large = digits((0, 1), 50), digits((0, 1), 200)
+    assert small.train_rows.shape == (2, 50) and small.test_rows.shape == (2, MONITOR_ROWS)
+    np.testing.assert_array_equal(small.train_rows, large.train_rows[:, :50])
+    X0, _ = probe(small, 0, 20)
+    X1, _ = probe(small, 1, 20)
+    assert X0.shape == (20, 64) and not np.allclose(X0, X1)  # each seed its own split
+
+
+def effect(mean, spread=0.1, n=6):
+    return mean_effect(mean + np.linspace(-spread, spread, n))
+
+
+@pytest.mark.parametrize(
+    "effects,expected",
+    [
+        ({"a": (effect(3.0), 1.0), "b": (effect(2.0), 0.5)}, SUPPORTED),
+        ({"a": (effect(3.0), 1.0), "b": (effect(0.1), 0.5)}, NOT_SUPPORTED),
+        ({"a": (effect(3.0), 1.0), "b": (effect(0.3, 1.0), 0.5)}, INCONCLUSIVE),
+        ({"a": (effect(3.0, n=MIN_SEEDS - 1), 1.0), "b": (effect(2.0), 0.5)}, INCONCLUSIVE),
+    ],
+)
+def test_decide_every_names_the_frames_verdict(effects, expected):
+    verdict, numbers = decide_every(effects)
+    assert verdict == expected
+    assert list(numbers) == list(effects)
+    assert numbers["a"]["minimum"] == 1.0 and numbers["b"]["minimum"] == 0.5
+
+
+def test_decide_every_corrects_only_the_not_supported_side():
+    """Its own 95% CI below the minimum, but not shown below it by Holm over the two:
+    inconclusive; and a real but negligible effect never counts as supported."""
+    small = mean_effect([0.34, 0.38, 0.42, 0.46])
+    assert three_way(small, 0.5) == NOT_SUPPORTED
+    verdict, numbers = decide_every({"a": (effect(3.0), 1.0), "b": (small, 0.5)})
+    assert numbers["b"]["verdict"] == NOT_SUPPORTED and not numbers["b"]["holm_below_minimum"]
+    assert verdict == INCONCLUSIVE
+
+
+# headline and notes ----------------------------------------------------------------------
+
+
+def run(name, numbers):
+    verdict = Verdict(name, INCONCLUSIVE, "", "", numbers, 10)
+    return SimpleNamespace(name=name, verdict=verdict)
+
+
+def test_headline_shows_the_ratio_and_survives_missing_numbers():
+    ratio = {"mean": -36.6, "ci_low": -36.8, "ci_high": -36.4}
+    relu = {"mean": 0.27, "ci_low": 0.2, "ci_high": 0.34}
+    numbers = {"depth": 20, "log10_ratio_at_init": {NAIVE: ratio, "ReLU + He": relu}}
+    line = CLAIM.headline([run("vanishing_gradients", numbers)])
+    assert "10^-36.6" in line and "10^0.3" in line and "depth 20" in line
+    assert CLAIM.headline([run("vanishing_gradients", {})]) == ""
+    assert CLAIM.headline([]) == ""
+
+
+def test_notes_read_the_other_parts_numbers_defensively():
+    grads = run("vanishing_gradients", {"log10_ratio_at_init": {"ReLU + He + BN": {"mean": 1.5}}})
+    assert len(CLAIM.notes([grads, run("batch_norm", {})])) == 1  # no speed-up: no note
+    notes = CLAIM.notes([grads, run("batch_norm", {"speedup": 12.8})])
+    assert any("12.8x fewer steps" in n for n in notes)
+    level = run("vanishing_gradients", {"log10_ratio_at_init": {"ReLU + He + BN": {"mean": 0.5}}})
+    assert len(CLAIM.notes([level, run("batch_norm", {"speedup": 12.8})])) == 1
 
 
 # end to end ------------------------------------------------------------------------------
@@ -223,27 +137,25 @@ def test_quick_preset_end_to_end(tmp_path):
     code = main(["claim", "innovations", "--preset", "quick", "--out", str(tmp_path)])
     assert code == 0
     verdict = json.loads((tmp_path / "verdict.json").read_text())
-    assert set(verdict) >= {"claim", "verdict", "hypothesis", "rule", "numbers", "seeds"}
     assert verdict["claim"] == "innovations"
-    assert [p["claim"] for p in verdict["parts"]] == [
-        "vanishing_gradients",
-        "dropout",
-        "batch_norm",
-        "optimizers",
-        "residual",
-    ]
+    assert [p["claim"] for p in verdict["parts"]] == PART_NAMES
+    for part in verdict["parts"]:
+        assert part["calibration"]["n_evaluation_seeds"] == 3
+        assert part["protocol"]["evaluation_seeds"] == [0, 1, 2]
+        assert part["protocol"]["deciding"] == (part["claim"] in REQUIRED)
     for name in FIGURES:
         assert (tmp_path / f"{name}.svg").is_file() and (tmp_path / f"{name}.png").is_file()
     rows = json.loads((tmp_path / "results.json").read_text())
-    experiments = {row["experiment"] for row in rows}
-    assert experiments == {"vanishing_gradients", "dropout", "batch_norm", "optimizers", "residual"}
+    assert {row["experiment"] for row in rows} == set(PART_NAMES)
+    assert {row["seed"] for row in rows if "seed" in row} == {0, 1, 2}
 
 
 @pytest.mark.slow
 def test_full_preset_runs_and_shows_vanishing_gradients():
     result = CLAIM.run("full")
     parts = {p.claim: p for p in result.verdict.parts}
-    assert set(parts) == {"vanishing_gradients", "dropout", "batch_norm", "optimizers", "residual"}
+    assert set(parts) == set(PART_NAMES)
     assert result.params["n_seeds"] >= 10
     # sigmoid + small init at 20 layers: the first layer's gradient is ~1e-36 of the last's
-    assert parts["vanishing_gradients"].numbers[NAIVE]["ci_high"] < -10
+    ratio = parts["vanishing_gradients"].numbers["log10_ratio_at_init"][NAIVE]
+    assert ratio["ci_high"] < -10
