@@ -201,7 +201,7 @@ def test_compute_claim_measures_the_gpu_row():
     from whydl.evidence.compute.gpu import Gpu
     from whydl.evidence.compute.speedup import NOT_MEASURED
     from whydl.evidence.experiment import ExperimentRun
-    from whydl.evidence.frame import Context
+    from whydl.evidence import Context
     from whydl.evidence.protocol import seed_plan
 
     params = {"gpu_members": 4, "vector_epochs": 1, "repeats": 2}

@@ -2,8 +2,7 @@ import json
 
 import pytest
 
-from whydl.evidence import INCONCLUSIVE, NOT_SUPPORTED, SUPPORTED, Verdict, combine
-from whydl.evidence.frame import ClaimResult
+from whydl.evidence import INCONCLUSIVE, NOT_SUPPORTED, SUPPORTED, ClaimResult, Verdict, combine
 
 
 def v(name, verdict):

@@ -11,14 +11,19 @@ from whydl.evidence import INCONCLUSIVE, NOT_SUPPORTED, SUPPORTED, Claim
 from whydl.evidence.calibration import MAX_FALSE_NEGATIVE, MAX_FALSE_POSITIVE, MIN_POWER, calibrate
 from whydl.evidence.decide import MIN_SEEDS
 from whydl.evidence.innovations.batch_norm import (
-    MIN_SPEEDUP,
     PLAIN,
     PRESETS,
     WITH_BN,
     BatchNormExperiment,
     BatchNormRule,
 )
-from whydl.evidence.innovations.tuning import choose_lr, grid_edge, speedup, steps_to_target
+from whydl.evidence.innovations.tuning import (
+    MIN_SPEEDUP,
+    choose_lr,
+    grid_edge,
+    speedup,
+    steps_to_target,
+)
 
 RULE = BatchNormRule()
 PER_EPOCH = 20

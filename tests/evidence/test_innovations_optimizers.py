@@ -9,7 +9,6 @@ import pytest
 from whydl.evidence import INCONCLUSIVE, NOT_SUPPORTED, SUPPORTED, Claim
 from whydl.evidence.calibration import MAX_FALSE_NEGATIVE, MAX_FALSE_POSITIVE, MIN_POWER, calibrate
 from whydl.evidence.innovations.optimizers import (
-    MIN_SPEEDUP,
     OPTIMIZER_CENTRES,
     OPTIMIZERS,
     PRESETS,
@@ -17,6 +16,7 @@ from whydl.evidence.innovations.optimizers import (
     OptimizersRule,
     grids,
 )
+from whydl.evidence.innovations.tuning import MIN_SPEEDUP
 
 RULE = OptimizersRule()
 PER_EPOCH = 20

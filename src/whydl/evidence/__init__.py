@@ -12,20 +12,12 @@ from __future__ import annotations
 import importlib
 
 from whydl.errors import WhydlError, did_you_mean
-from whydl.evidence.frame import (
-    INCONCLUSIVE,
-    NOT_SUPPORTED,
-    SUPPORTED,
-    Claim,
-    ClaimResult,
-    Context,
-    Experiment,
-    ExperimentRun,
-    Rule,
-    TrainCall,
-    Verdict,
-    combine,
-)
+from whydl.evidence.calls import Context, TrainCall
+from whydl.evidence.claim import Claim
+from whydl.evidence.decide import INCONCLUSIVE, NOT_SUPPORTED, SUPPORTED
+from whydl.evidence.experiment import Experiment, ExperimentRun, Rule
+from whydl.evidence.outcome import ClaimResult
+from whydl.evidence.verdict import Verdict, combine
 
 # claim name -> module; modules are imported on first use
 CLAIM_MODULES = {

@@ -138,6 +138,17 @@ class Experiment:
         return []
 
 
+class Description(Experiment):
+    """An experiment that decides nothing: it draws figures (or writes rows) from the
+    others' fits and rows (`run.others`); subclasses set `name` and `figures`."""
+
+    rule = None
+    deciding = False
+
+    def rows(self, run: ExperimentRun) -> list[dict]:
+        return []
+
+
 def _together(ctx: Context, calls_by_experiment: dict) -> dict:
     """Train several experiments' calls in one `fit_many`; returns name -> {key: fit}."""
     flat = {

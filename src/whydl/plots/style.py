@@ -58,3 +58,13 @@ def save_figure(fig, stem) -> list[Path]:
     fig.savefig(paths[0], metadata={"Date": None})  # no date: identical runs, identical SVGs
     fig.savefig(paths[1], dpi=130)
     return paths
+
+
+def label(ax, xlabel: str, ylabel: str, title: str, legend: int | None = 8) -> None:
+    """Axis labels (with units), a title that says what to see, and a legend of that font
+    size (None: no legend)."""
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    if legend:
+        ax.legend(fontsize=legend)

@@ -26,7 +26,7 @@ from __future__ import annotations
 import dataclasses
 
 from whydl.errors import DivergedError
-from whydl.evidence.frame import Context, TrainCall
+from whydl.evidence.calls import Context, TrainCall
 from whydl.runtime.codec import rebuild_fit
 from whydl.runtime.jobs import Diverged, Job, SweepFailed
 from whydl.runtime.local import LocalExecutor

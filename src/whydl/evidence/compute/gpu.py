@@ -10,7 +10,7 @@ import torch
 
 from whydl.config import TrainConfig
 from whydl.evidence.compute.speedup import NOT_MEASURED, SpeedupRule
-from whydl.evidence.compute.timing import LR, TimingExperiment, seconds, timed_fit, timing_data
+from whydl.evidence.compute.timing import LR, TimingExperiment, timed_fit, timing_data, timing_row
 
 HIDDEN = (64, 64)
 BATCH = 256
@@ -46,14 +46,14 @@ class Gpu(TimingExperiment):
         M, epochs = run.params["gpu_members"], run.params["vector_epochs"]
         samples = M * len(timing_data().X_train) * epochs
         return [
-            {
-                "setting": device,
-                "device_name": name if device == "cuda" else "cpu",
-                "members": M,
-                "repeat": repeat,
-                "seconds": seconds(fit),
-                "samples_per_second": samples / seconds(fit),
-            }
+            timing_row(
+                device,
+                repeat,
+                fit,
+                samples,
+                device_name=name if device == "cuda" else "cpu",
+                members=M,
+            )
             for (device, repeat), fit in run.fits.items()
         ]
 

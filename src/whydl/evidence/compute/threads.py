@@ -7,7 +7,7 @@ import os
 from whydl.config import TrainConfig
 from whydl.engine.device import torch_threads
 from whydl.evidence.compute.speedup import SpeedupRule
-from whydl.evidence.compute.timing import LR, TimingExperiment, seconds, timed_fit, timing_data
+from whydl.evidence.compute.timing import LR, TimingExperiment, timed_fit, timing_data, timing_row
 
 HIDDEN = (64, 64)
 BATCH = 256
@@ -45,13 +45,7 @@ class Threads(TimingExperiment):
         M, epochs = run.params["members"], run.params["vector_epochs"]
         samples = M * len(timing_data().X_train) * epochs
         return [
-            {
-                "setting": setting(threads),
-                "members": M,
-                "repeat": repeat,
-                "seconds": seconds(fit),
-                "samples_per_second": samples / seconds(fit),
-            }
+            timing_row(setting(threads), repeat, fit, samples, members=M)
             for (threads, repeat), fit in run.fits.items()
         ]
 

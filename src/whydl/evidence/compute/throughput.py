@@ -9,7 +9,7 @@ from __future__ import annotations
 from whydl.config import TrainConfig
 from whydl.engine.device import torch_threads
 from whydl.evidence.compute.speedup import SpeedupRule
-from whydl.evidence.compute.timing import LR, TimingExperiment, seconds, timed_fit, timing_data
+from whydl.evidence.compute.timing import LR, TimingExperiment, timed_fit, timing_data, timing_row
 from whydl.evidence.rows import matrix
 from whydl.plots.bands import ci_errorbar
 from whydl.plots.style import PALETTE, new_figure
@@ -39,13 +39,7 @@ class Throughput(TimingExperiment):
     def rows(self, run):
         samples = len(timing_data().X_train) * run.params["throughput_epochs"]
         return [
-            {
-                "setting": f"batch {batch}",
-                "batch_size": batch,
-                "repeat": repeat,
-                "seconds": seconds(fit),
-                "samples_per_second": samples / seconds(fit),
-            }
+            timing_row(f"batch {batch}", repeat, fit, samples, batch_size=batch)
             for (batch, repeat), fit in run.fits.items()
         ]
 

@@ -50,6 +50,18 @@ def seconds(fit) -> float:
     return float(epoch_seconds(fit)[-1])
 
 
+def timing_row(setting: str, repeat: int, fit, samples: int, **fields) -> dict:
+    """One timed fit as a row: its setting, `fields` (what else names it), the repeat, its
+    seconds and its samples per second."""
+    return {
+        "setting": setting,
+        **fields,
+        "repeat": repeat,
+        "seconds": seconds(fit),
+        "samples_per_second": samples / seconds(fit),
+    }
+
+
 class TimingExperiment(Experiment):
     """A measurement of this machine: rows per repeat, not per seed, trained in this process
     by `train`; it decides with a `SpeedupRule`."""

@@ -14,7 +14,7 @@ from whydl.config import TrainConfig
 from whydl.engine.device import torch_threads
 from whydl.evidence.compute.speedup import MIN_SPEEDUP, NOT_MEASURED, SpeedupRule
 from whydl.evidence.compute.timing import LR, TimingExperiment, seconds, timed_fit, timing_data
-from whydl.plots.style import PALETTE, new_figure
+from whydl.plots.style import PALETTE, label, new_figure
 
 HIDDEN = (32, 32)
 BATCH = 64
@@ -99,9 +99,12 @@ def plot_speedups(verdicts):
     ax.axhline(MIN_SPEEDUP, color="grey", lw=1, ls=":", label=f"minimum effect {MIN_SPEEDUP:g}x")
     ax.set_xticks(range(len(labels)), labels)
     ax.set_xlim(-0.6, len(labels) - 0.4)
-    ax.set_ylabel("speedup (slower seconds / faster seconds)")
-    ax.set_title("Speedup of parallel execution (above 1: faster)")
-    ax.legend(fontsize=8)
+    label(
+        ax,
+        "",
+        "speedup (slower seconds / faster seconds)",
+        "Speedup of parallel execution (above 1: faster)",
+    )
     caption = (
         "Speedup of each form of parallelism, geometric mean over repeats with 95% CI: the "
         "engine's vectorised members against the same members one by one, two torch threads "

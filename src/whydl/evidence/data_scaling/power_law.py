@@ -14,9 +14,9 @@ from whydl.analysis.powerlaw import bootstrap_exponent, curve_regions
 from whydl.engine.memory import mlp_n_parameters
 from whydl.evidence.data_scaling.curves import DATASETS, MODELS, curve, seed_data
 from whydl.evidence.data_scaling.learning_curve import MIN_RANGE_POINTS
-from whydl.evidence.experiment import Experiment
+from whydl.evidence.experiment import Description
 from whydl.plots.bands import ci_band, ci_errorbar
-from whydl.plots.style import CYCLE, PALETTE, new_figure
+from whydl.plots.style import CYCLE, PALETTE, label, new_figure
 
 LITERATURE_SLOPES = (-0.35, -0.07)  # Hestness et al. 2017's range, for the notes only
 
@@ -44,14 +44,10 @@ def region_fit(task_run, n_boot: int) -> dict | None:
     }
 
 
-class PowerLaw(Experiment):
+class PowerLaw(Description):
     """Figures and notes across the three tasks' curves."""
 
     name = "power_law"
-    deciding = False
-
-    def rows(self, run) -> list[dict]:
-        return []
 
     def figures(self, run) -> dict:
         return {
@@ -116,10 +112,12 @@ class PowerLaw(Experiment):
             ci_band(ax, n, gap, color, name)
         ax.axhline(0, color="black", lw=0.8)
         ax.set_xscale("log", base=2)
-        ax.set_xlabel("training samples n (log scale)")
-        ax.set_ylabel("train-test gap (test error − train error, fraction)")
-        ax.set_title("The train-test gap shrinks as the training set grows")
-        ax.legend(fontsize=8)
+        label(
+            ax,
+            "training samples n (log scale)",
+            "train-test gap (test error − train error, fraction)",
+            "The train-test gap shrinks as the training set grows",
+        )
         caption = (
             "Test error minus training error (each member on its own training rows and its "
             "own test split) against n, mean and 95% CI over evaluation seeds. Small sets are "

@@ -18,7 +18,7 @@ from whydl.evidence.experiment import Experiment, Rule
 from whydl.evidence.rows import by_seed, levels
 from whydl.evidence.verdict import Verdict
 from whydl.plots.bands import ci_errorbar, mean_and_ci
-from whydl.plots.style import CYCLE, new_figure
+from whydl.plots.style import CYCLE, label, new_figure
 
 TARGET_ACCURACY = {"spiral": 0.95, "teacher": 0.90, "digits": 0.95}
 TESTED = "spiral"  # the task whose target the rule tests
@@ -125,10 +125,13 @@ class SamplesToTarget(Experiment):
             if first is not None:
                 ax.axvline(first, color=color, ls=":", lw=1)
         ax.set_xscale("log", base=2)
-        ax.set_xlabel("training samples n (log scale)")
-        ax.set_ylabel("test accuracy (fraction correct)")
-        ax.set_title("How many samples reach the target accuracy")
-        ax.legend(fontsize=7)
+        label(
+            ax,
+            "training samples n (log scale)",
+            "test accuracy (fraction correct)",
+            "How many samples reach the target accuracy",
+            legend=7,
+        )
         caption = (
             "Test accuracy against n with 95% CIs over evaluation seeds (each its own data "
             "draw and test set); dashed lines are each task's target, dotted lines the "

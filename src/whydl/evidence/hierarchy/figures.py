@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from whydl.evidence.experiment import Experiment
+from whydl.evidence.experiment import Description
 from whydl.evidence.hierarchy.common import (
     DEEP_DEPTH,
     DIGITS_MLP,
@@ -40,13 +40,8 @@ def _summary(run) -> str:
     return f"last layer {t[-1]:.2f} vs input {t[0]:.2f} (init {i[-1]:.2f})"
 
 
-class Figures(Experiment):
+class Figures(Description):
     name = "figures"
-    rule = None
-    deciding = False
-
-    def rows(self, run):
-        return []  # figures only: each experiment holds its own rows
 
     def figures(self, run):
         drawn = {

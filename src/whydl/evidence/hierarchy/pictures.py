@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from whydl.analysis.layers import layer_views
 from whydl.analysis.neurons import neuron_maps
-from whydl.evidence.experiment import Experiment
+from whydl.evidence.experiment import Description
 from whydl.evidence.hierarchy.common import INIT, TRAINED, label, member_points
 from whydl.evidence.rows import select
 from whydl.plots import hierarchy as plots
@@ -17,13 +17,8 @@ from whydl.plots import hierarchy as plots
 SOURCE = "probes_spiral"
 
 
-class SpiralPictures(Experiment):
+class SpiralPictures(Description):
     name = "spiral_pictures"
-    rule = None
-    deciding = False
-
-    def rows(self, run):
-        return []  # pictures only: the probes experiment holds the numbers
 
     def figures(self, run):
         source = run.others[SOURCE]

@@ -19,17 +19,9 @@ from whydl.config import ModelConfig, TrainConfig
 from whydl.engine import build_members
 from whydl.evidence.calibration import CLEAR, MINIMUM, NULL
 from whydl.evidence.calls import TrainCall
-from whydl.evidence.experiment import Experiment, Rule
+from whydl.evidence.experiment import Experiment
+from whydl.evidence.innovations import tuning
 from whydl.evidence.innovations.common import digits
-from whydl.evidence.innovations.tuning import (
-    Race,
-    RaceNoise,
-    digits_train_size,
-    geometric_mean,
-    simulate_race,
-    speedup,
-    steps_per_epoch,
-)
 from whydl.evidence.rows import by_seed, select
 from whydl.plots.bands import ci_band, ci_errorbar
 from whydl.plots.style import PALETTE, new_figure
@@ -56,7 +48,6 @@ PRESETS = {
 PLAIN, WITH_BN = "without BN", "with BN"
 ARMS = (PLAIN, WITH_BN)
 TARGET_ACCURACY = 0.9  # the race's finish line: test accuracy on digits
-MIN_SPEEDUP = 1.5  # the minimum effect of interest, as a ratio of steps
 MIN_SPEEDUP_REASON = (
     "a 1.5x speed-up (ln 1.5 = 0.405) is the smallest worth the name of batch norm's landmark "
     "effect: Ioffe & Szegedy's smallest reported gain was 2.3x, and counted in whole epochs "
@@ -67,22 +58,24 @@ WATCHED_ROWS = 256  # the watched sigmoid's input: over the first selection seed
 # the simulator's noise, in ln(steps): a seed's own luck (the full run's 10 seeds: a per-seed
 # ln speed-up of sd 0.26, so 0.18 per arm), its data draw shared by both arms, and each
 # (arm, lr) configuration's own luck, shared by all its seeds
-SIMULATED_NOISE = RaceNoise(seed_sd=0.18, shared_sd=0.10, config_sd=0.05, curvature=0.3)
+SIMULATED_NOISE = tuning.RaceNoise(seed_sd=0.18, shared_sd=0.10, config_sd=0.05, curvature=0.3)
 SIMULATED_STEPS = {  # condition -> true steps at each arm's best rate
     NULL: {PLAIN: 120.0, WITH_BN: 120.0},
-    MINIMUM: {PLAIN: 120.0, WITH_BN: 120.0 / MIN_SPEEDUP},
+    MINIMUM: {PLAIN: 120.0, WITH_BN: 120.0 / tuning.MIN_SPEEDUP},
     CLEAR: {PLAIN: 240.0, WITH_BN: 80.0},  # 3x: twice the minimum's log (the old run: 13x)
 }
 
 
-def race(params: dict) -> Race:
+def race(params: dict) -> tuning.Race:
     """The batch-norm race of these settings: test accuracy to TARGET_ACCURACY."""
-    per_epoch = steps_per_epoch(digits_train_size(params["bn_train"]), params["bn_batch_size"])
+    per_epoch = tuning.steps_per_epoch(
+        tuning.digits_train_size(params["bn_train"]), params["bn_batch_size"]
+    )
     epochs = {PLAIN: params["bn_epochs_plain"], WITH_BN: params["bn_epochs_bn"]}
-    return Race("val_metric", TARGET_ACCURACY, False, per_epoch, epochs)
+    return tuning.Race("val_metric", TARGET_ACCURACY, False, per_epoch, epochs)
 
 
-class BatchNormRule(Rule):
+class BatchNormRule(tuning.RaceRule):
     """Speed-up = steps to the target without BN / with BN, each arm at its chosen rate,
     paired by evaluation seed; decided on the bounds of its log (`tuning.speedup`).
 
@@ -97,7 +90,6 @@ class BatchNormRule(Rule):
 
     name = "batch_norm"
     hypothesis = "Batch norm reaches the same accuracy in fewer steps, at its best learning rate."
-    minimum_effect = math.log(MIN_SPEEDUP)
     minimum_effect_reason = MIN_SPEEDUP_REASON
 
     def text(self) -> str:
@@ -109,16 +101,16 @@ class BatchNormRule(Rule):
             "reaches the target took more than its budget. Supported when the 95% CI of the "
             "mean over seeds of the LOWEST ln(speed-up) these bounds allow lies above 0; not "
             "supported when that of the HIGHEST lies below ln(MIN_SPEEDUP="
-            f"{MIN_SPEEDUP:g}); otherwise inconclusive (also with fewer than MIN_SEEDS seeds, "
-            "or where a bound is open: a run cut off, or one done in its first epoch)."
+            f"{tuning.MIN_SPEEDUP:g}); otherwise inconclusive (also with fewer than MIN_SEEDS "
+            "seeds, or where a bound is open: a run cut off, or one done in its first epoch)."
         )
 
     def decide(self, rows):
-        effect = speedup(rows, PLAIN, WITH_BN)
+        effect = tuning.speedup(rows, PLAIN, WITH_BN)
         numbers = effect.numbers("log_speedup")
         for arm, key in ((PLAIN, "without_bn"), (WITH_BN, "with_bn")):
             mine = select(rows, arm=arm)
-            numbers[f"steps_{key}"] = geometric_mean(by_seed(mine, "steps").values())
+            numbers[f"steps_{key}"] = tuning.geometric_mean(by_seed(mine, "steps").values())
             numbers[f"lr_{key}"] = mine[0]["lr"] if mine else math.nan
             numbers[f"reached_{key}"] = sum(bool(r["reached"]) for r in mine)
         verdict = effect.verdict(self.minimum_effect)
@@ -127,7 +119,7 @@ class BatchNormRule(Rule):
     def simulate(self, condition, rng, n_evaluation, n_selection):
         log_steps = {arm: math.log(s) for arm, s in SIMULATED_STEPS[condition].items()}
         full = PRESETS["full"]
-        return simulate_race(
+        return tuning.simulate_race(
             rng, race(full), log_steps, full["bn_lrs"], SIMULATED_NOISE, n_evaluation, n_selection
         )
 

@@ -17,18 +17,9 @@ from whydl.config import ModelConfig, TrainConfig
 from whydl.evidence.calibration import CLEAR, MINIMUM, NULL
 from whydl.evidence.calls import TrainCall
 from whydl.evidence.decide import NOT_SUPPORTED, holm
-from whydl.evidence.experiment import Experiment, Rule
+from whydl.evidence.experiment import Experiment
+from whydl.evidence.innovations import tuning
 from whydl.evidence.innovations.common import digits
-from whydl.evidence.innovations.tuning import (
-    Race,
-    RaceNoise,
-    digits_train_size,
-    geometric_mean,
-    last,
-    simulate_race,
-    speedup,
-    steps_per_epoch,
-)
 from whydl.evidence.rows import by_seed, select
 from whydl.plots.bands import ci_band, ci_errorbar
 from whydl.plots.style import CYCLE, new_figure
@@ -56,7 +47,6 @@ OPTIMIZER_CENTRES = {"sgd": 0.3, "momentum": 0.1, "rmsprop": 3e-3, "adam": 1e-2}
 OPTIMIZERS = tuple(OPTIMIZER_CENTRES)
 RIVALS = ("momentum", "rmsprop")  # "none is faster than Adam" is checked against these
 TARGET_TRAIN_LOSS = 0.3  # the race's finish line: training cross-entropy on digits
-MIN_SPEEDUP = 1.5  # the minimum effect of interest: Adam over SGD, as a ratio of steps
 MIN_SPEEDUP_REASON = (
     "a 1.5x speed-up of tuned Adam over tuned SGD (ln 1.5 = 0.405) is the smallest that "
     "would make Adam the faster optimiser in practice: smaller gaps are within what one more "
@@ -67,7 +57,7 @@ MIN_SPEEDUP_REASON = (
 # own luck: the full run's 10 seeds give ln(SGD / Adam) an sd of 0.25 per seed, so 0.18 per
 # optimiser; its data draw, shared by the four; each (optimiser, lr) configuration's own
 # luck, shared by all its seeds)
-SIMULATED_NOISE = RaceNoise(seed_sd=0.18, shared_sd=0.10, config_sd=0.05, curvature=0.15)
+SIMULATED_NOISE = tuning.RaceNoise(seed_sd=0.18, shared_sd=0.10, config_sd=0.05, curvature=0.15)
 SIMULATED_STEPS = {
     NULL: dict.fromkeys(OPTIMIZERS, 90.0),
     # Adam exactly 1.5x faster than SGD, and its rivals exactly as fast as Adam: the
@@ -87,11 +77,11 @@ def grids(params: dict) -> dict:
     }
 
 
-def race(params: dict) -> Race:
+def race(params: dict) -> tuning.Race:
     """The optimiser race of these settings: training loss down to TARGET_TRAIN_LOSS."""
-    n_train = digits_train_size(params["opt_train"])
-    per_epoch = steps_per_epoch(n_train, params["opt_batch_size"])
-    return Race(
+    n_train = tuning.digits_train_size(params["opt_train"])
+    per_epoch = tuning.steps_per_epoch(n_train, params["opt_batch_size"])
+    return tuning.Race(
         "train_loss",
         TARGET_TRAIN_LOSS,
         True,
@@ -100,7 +90,7 @@ def race(params: dict) -> Race:
     )
 
 
-class OptimizersRule(Rule):
+class OptimizersRule(tuning.RaceRule):
     """Adam's speed-up over SGD (paired by evaluation seed) decided on the bounds of its log
     (`tuning.speedup`); not supported, too, when Holm's correction finds a rival (momentum,
     RMSprop) faster than Adam.
@@ -117,7 +107,6 @@ class OptimizersRule(Rule):
 
     name = "optimizers"
     hypothesis = "Tuned Adam reaches the target in fewer steps than tuned SGD, and none is faster."
-    minimum_effect = math.log(MIN_SPEEDUP)
     minimum_effect_reason = MIN_SPEEDUP_REASON
 
     def text(self) -> str:
@@ -129,7 +118,7 @@ class OptimizersRule(Rule):
             "Adam's speed-up over SGD, ln(steps SGD / steps Adam): supported when the 95% CI "
             "of the mean over seeds of the LOWEST value these bounds allow lies above 0 and "
             f"no rival ({', '.join(RIVALS)}) is faster than Adam; not supported when that of "
-            f"the HIGHEST lies below ln(MIN_SPEEDUP={MIN_SPEEDUP:g}), or when a rival is "
+            f"the HIGHEST lies below ln(MIN_SPEEDUP={tuning.MIN_SPEEDUP:g}), or when a rival is "
             "faster than Adam (one-sided paired t-tests on the lowest ln(steps Adam / steps "
             "rival) the bounds allow, Holm-corrected over the rivals at 2.5%); otherwise "
             "inconclusive (also with fewer than MIN_SEEDS seeds, or where a bound is open: a "
@@ -137,11 +126,11 @@ class OptimizersRule(Rule):
         )
 
     def decide(self, rows):
-        effect = speedup(rows, "sgd", "adam")
+        effect = tuning.speedup(rows, "sgd", "adam")
         verdict = effect.verdict(self.minimum_effect)
         numbers = effect.numbers("log_speedup_adam_over_sgd")
         # a rival is faster than Adam when even the lowest ratio its bounds allow says so
-        ahead = {rival: speedup(rows, "adam", rival) for rival in RIVALS}
+        ahead = {rival: tuning.speedup(rows, "adam", rival) for rival in RIVALS}
         p_values = [ahead[rival].low.p_value() for rival in RIVALS]
         faster = [rival for rival, r in zip(RIVALS, holm(p_values)) if r]
         for rival, p in zip(RIVALS, p_values):
@@ -153,7 +142,7 @@ class OptimizersRule(Rule):
             verdict = NOT_SUPPORTED
         for name in OPTIMIZERS:
             mine = select(rows, arm=name)
-            numbers[f"steps_{name}"] = geometric_mean(by_seed(mine, "steps").values())
+            numbers[f"steps_{name}"] = tuning.geometric_mean(by_seed(mine, "steps").values())
             numbers[f"lr_{name}"] = mine[0]["lr"] if mine else math.nan
             numbers[f"reached_{name}"] = sum(bool(r["reached"]) for r in mine)
         return self.verdict(verdict, numbers, effect.counted.n)
@@ -162,7 +151,7 @@ class OptimizersRule(Rule):
         log_steps = {name: math.log(s) for name, s in SIMULATED_STEPS[condition].items()}
         full = PRESETS["full"]
         grid = grids(full)["adam"]  # only the grid's length matters
-        return simulate_race(
+        return tuning.simulate_race(
             rng, race(full), log_steps, grid, SIMULATED_NOISE, n_evaluation, n_selection
         )
 
@@ -209,7 +198,7 @@ class OptimizersExperiment(Experiment):
         r, seeds = race(run.params), run.plan.evaluation
         rows = []
         for (name, lr), fit in run.fits.items():
-            test = last(fit, "val_metric", len(seeds))
+            test = tuning.last(fit, "val_metric", len(seeds))
             for row, accuracy in zip(r.rows(fit, name, lr, seeds), test):
                 rows.append({**row, "final_test_accuracy": float(accuracy)})
         return rows

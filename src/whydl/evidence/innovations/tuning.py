@@ -31,6 +31,7 @@ from whydl.evidence.decide import (
     mean_effect,
     three_way,
 )
+from whydl.evidence.experiment import Rule
 from whydl.evidence.rows import select
 
 
@@ -96,6 +97,16 @@ def choose_lr(steps: dict, tiebreak: dict):
         return (float(np.mean(np.log(steps[lr]))), float(value.mean()) if finite else math.inf)
 
     return min(steps, key=score)
+
+
+MIN_SPEEDUP = 1.5  # both races' minimum effect of interest, as a ratio of steps
+
+
+class RaceRule(Rule):
+    """A race's rule: steps to a target, one arm against another; its minimum effect of
+    interest is a speed-up of MIN_SPEEDUP (each race says why in its reason)."""
+
+    minimum_effect = math.log(MIN_SPEEDUP)
 
 
 @dataclass(frozen=True)
