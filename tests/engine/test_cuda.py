@@ -198,10 +198,10 @@ def test_cli_demo_on_cuda_end_to_end(tmp_path, capsys):
 
 
 def test_compute_claim_measures_the_gpu_row():
+    from whydl.evidence import Context
     from whydl.evidence.compute.gpu import Gpu
     from whydl.evidence.compute.speedup import NOT_MEASURED
     from whydl.evidence.experiment import ExperimentRun
-    from whydl.evidence import Context
     from whydl.evidence.protocol import seed_plan
 
     params = {"gpu_members": 4, "vector_epochs": 1, "repeats": 2}
