@@ -19,6 +19,7 @@ from pathlib import Path
 from whydl.config import SECTIONS, RunConfig
 from whydl.data import Dataset
 from whydl.engine import fit as engine_fit
+from whydl.engine.progress import phase
 from whydl.errors import WhydlError, did_you_mean
 from whydl.report import card_html  # noqa: F401  (importing it makes the card the notebook view)
 from whydl.result import TrainResult, load_data
@@ -30,7 +31,9 @@ ALIASES = {"seeds": "n_seeds"}  # the CLI's --seeds, as the API has always spelt
 def run(config: RunConfig, dataset: Dataset | None = None, progress=None) -> TrainResult:
     """Train the members a `RunConfig` describes (the data is loaded unless given)."""
     dataset = load_data(config.data) if dataset is None else dataset
-    return TrainResult(config, dataset, engine_fit(dataset, config.model, config.train, progress))
+    fit = engine_fit(dataset, config.model, config.train, progress)
+    with phase("summarising", enabled=progress):  # every member's test metrics: seconds at 1000
+        return TrainResult(config, dataset, fit)
 
 
 def claim(

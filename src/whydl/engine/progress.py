@@ -1,9 +1,12 @@
 """A minimal progress bar: drawn only on a terminal, and only once a run looks longer than
-about 2 s, so short runs and piped output stay silent."""
+about 2 s, so short runs and piped output stay silent. `phase` names the slow steps after
+training (drawing figures, writing files) on a terminal, so no step is silent for long."""
 
 from __future__ import annotations
 
+import contextlib
 import sys
+import threading
 import time
 
 
@@ -11,26 +14,76 @@ class Progress:
     def __init__(self, total: int, label: str = "training", stream=None, enabled=None):
         self.total, self.label = total, label
         self.stream = stream or sys.stderr
-        is_tty = getattr(self.stream, "isatty", lambda: False)()
-        self.enabled = is_tty if enabled is None else enabled
+        self.enabled = _is_tty(self.stream) if enabled is None else enabled
         self.start = time.perf_counter()
-        self.drawn = False
+        self.drawn, self.done, self.note = False, 0, ""
+        self.lock = threading.Lock()  # the timer's thread and update() both draw
+        # a slow first epoch (1000 members: seconds) would leave the terminal silent until
+        # it ends: after 2 s the timer draws the bar as it stands
+        self.timer = threading.Timer(2.0, self._draw_late)
+        self.timer.daemon = True  # never keeps the interpreter alive
+        if self.enabled:
+            self.timer.start()
 
     def update(self, done: int, note: str = "") -> None:
         if not self.enabled:
             return
+        self.done, self.note = done, note
         elapsed = time.perf_counter() - self.start
         expected = elapsed / max(done, 1) * self.total
         if not self.drawn and (elapsed < 0.3 or expected < 2.0):
             return
-        width = 30
-        filled = int(width * done / self.total)
-        bar = "#" * filled + "-" * (width - filled)
-        self.stream.write(f"\r{self.label} [{bar}] {done}/{self.total} {elapsed:4.1f}s {note}")
-        self.stream.flush()
-        self.drawn = True
+        self._draw()
+
+    def _draw_late(self) -> None:
+        if not self.drawn:
+            self._draw()
+
+    def _draw(self) -> None:
+        with self.lock:
+            if not self.enabled:
+                return  # closed meanwhile
+            width = 30
+            filled = int(width * self.done / self.total)
+            bar = "#" * filled + "-" * (width - filled)
+            elapsed = time.perf_counter() - self.start
+            line = f"\r{self.label} [{bar}] {self.done}/{self.total} {elapsed:4.1f}s {self.note}"
+            self.stream.write(line)
+            self.stream.flush()
+            self.drawn = True
 
     def close(self) -> None:
-        if self.drawn:
-            self.stream.write("\n")
-            self.stream.flush()
+        self.timer.cancel()
+        with self.lock:
+            self.enabled = False  # a timer already running draws nothing now
+            if self.drawn:
+                self.stream.write("\n")
+                self.stream.flush()
+
+
+def _is_tty(stream) -> bool:
+    return getattr(stream, "isatty", lambda: False)()
+
+
+@contextlib.contextmanager
+def phase(label: str, stream=None, enabled=None):
+    """Print `label...` while the block runs and its seconds when it ends, on a terminal
+    only (`enabled=None`): pipes and tests see nothing, as they did before.
+
+    Example
+    -------
+    >>> with phase("drawing figures", enabled=False):
+    ...     pass
+    """
+    stream = stream or sys.stderr
+    if not (_is_tty(stream) if enabled is None else enabled):
+        yield
+        return
+    start = time.perf_counter()
+    stream.write(f"{label}...")
+    stream.flush()
+    try:
+        yield
+    finally:  # on an error too: the error's own line then starts on a fresh line
+        stream.write(f" {time.perf_counter() - start:.1f} s\n")
+        stream.flush()

@@ -149,12 +149,15 @@ def fit(
 def _run(trainer: Trainer, progress, callback, keep: bool) -> Fit:
     """Drive `trainer` to the end: epochs, the callback after each, the progress bar."""
     bar = Progress(trainer.train.epochs, enabled=progress)
-    while not trainer.done:
-        rows = trainer.run_epoch()
-        if callback is not None:
-            callback(trainer.epoch, trainer.net)
-        bar.update(trainer.epoch, f"loss {np.nanmean(rows[0]):.4f}" if trainer.active.any() else "")
-    bar.close()
+    try:
+        while not trainer.done:
+            rows = trainer.run_epoch()
+            if callback is not None:
+                callback(trainer.epoch, trainer.net)
+            note = f"loss {np.nanmean(rows[0]):.4f}" if trainer.active.any() else ""
+            bar.update(trainer.epoch, note)
+    finally:  # an error mid-run too: the bar's timer must not draw after it
+        bar.close()
     return trainer.finish(keep_diverged=keep)
 
 
