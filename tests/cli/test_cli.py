@@ -160,7 +160,7 @@ BAD_FLAGS = [
     (["train", "--hidden", "0"], "hidden=(0,) is not valid"),
     (["train", "--dataset", "mnist"], "Unknown dataset 'mnist'"),
     (["train", "--epochs", "0"], "epochs=0 must be in 1..100000"),
-    (["train", "--seeds", "0"], "n_seeds=0 must be in 1..1000"),
+    (["train", "--seeds", "0"], "n_seeds=0 must be in 1..10000"),
     (["train", "--dropout", "1.5"], "dropout=1.5 must be in [0, 1)"),
     (["train", "--batch-size", "-4"], "batch_size=-4 must be >= 1"),
     (["train", "--test-size", "2"], "test_size=2.0 must be in (0, 1)"),
