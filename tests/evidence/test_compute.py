@@ -15,6 +15,7 @@ from whydl.evidence.compute.frontier_rule import (
     affordable,
     budgets,
     frontier_indices,
+    frontier_row,
 )
 from whydl.evidence.compute.gpu import DEVICES, Gpu
 from whydl.evidence.compute.speedup import MIN_SPEEDUP, NOT_MEASURED, SpeedupRule
@@ -86,19 +87,7 @@ def frontier_rows(log_loss_of, seeds=8, seed_sd=0.01, seed=0):
     picked = frontier_indices(affordable(flops), true[None])[0]
     for k, (budget, j) in enumerate(zip(budgets(flops), picked)):
         w, e, f = configs[j]
-        rows += [
-            {
-                "kind": "frontier",
-                "seed": s,
-                "budget": k,
-                "budget_flops": float(budget),
-                "width": w,
-                "epoch": e,
-                "flops": f,
-                "test_loss": float(loss[s, j]),
-            }
-            for s in range(seeds)
-        ]
+        rows += [frontier_row(s, k, budget, w, e, f, loss[s, j]) for s in range(seeds)]
     return rows
 
 

@@ -30,6 +30,7 @@ from whydl.evidence.compute.frontier_rule import (
     budgets,
     column_means,
     frontier_indices,
+    frontier_row,
 )
 from whydl.evidence.compute.timing import DATASET, LR, epoch_seconds
 from whydl.evidence.experiment import Experiment
@@ -169,16 +170,7 @@ class Frontier(Experiment):
             zip(chosen["budget_flops"], chosen["widths"], chosen["epochs"])
         ):
             out += [
-                {
-                    "kind": "frontier",
-                    "seed": seed,
-                    "budget": k,
-                    "budget_flops": budget,
-                    "width": w,
-                    "epoch": e,
-                    "flops": flops[w, e],
-                    "test_loss": float(loss[w][m, e - 1]),
-                }
+                frontier_row(seed, k, budget, w, e, flops[w, e], loss[w][m, e - 1])
                 for m, seed in enumerate(seeds)
             ]
         return out

@@ -80,6 +80,22 @@ SHARED_SD = 0.1  # a seed's own, shared by its configurations (its split); slope
 DIGITS_SHAPE = (64, 10)  # inputs and classes of digits: the simulator's FLOPs grid
 
 
+def frontier_row(seed, budget: int, budget_flops, width, epoch, flops, test_loss) -> dict:
+    """One row the rule reads: at budget number `budget` (`budget_flops`), the frontier's
+    configuration (width, epoch: `flops`) and one evaluation seed's test loss there. The
+    experiment, the simulator and the tests build their rows with it."""
+    return {
+        "kind": "frontier",
+        "seed": seed,
+        "budget": budget,
+        "budget_flops": float(budget_flops),
+        "width": width,
+        "epoch": epoch,
+        "flops": flops,
+        "test_loss": float(test_loss),
+    }
+
+
 def budgets(flops) -> np.ndarray:
     """N_BUDGETS log-spaced budgets from the cheapest to the dearest configuration."""
     flops = np.asarray(flops, dtype=float)
@@ -308,17 +324,5 @@ class FrontierRule(Rule):
         ]
         for k, (budget, j) in enumerate(zip(budgets(flops), picked)):
             w, e, f = grid[j]
-            rows += [
-                {
-                    "kind": "frontier",
-                    "seed": s,
-                    "budget": k,
-                    "budget_flops": float(budget),
-                    "width": w,
-                    "epoch": e,
-                    "flops": f,
-                    "test_loss": loss[s, j],
-                }
-                for s in range(n_evaluation)
-            ]
+            rows += [frontier_row(s, k, budget, w, e, f, loss[s, j]) for s in range(n_evaluation)]
         return rows
