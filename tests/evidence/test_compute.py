@@ -202,6 +202,10 @@ def test_claim_compute_runs_end_to_end(tmp_path):
     assert saved["claim"] == "compute"
     parts = {p["claim"]: p for p in saved["parts"]}
     assert set(parts) == {"frontier", "vectorised", "threads", "gpu", "throughput"}
+    # the timings are measurements of this machine: only the frontier decides (issue 16)
+    deciding = {name for name, p in parts.items() if p["protocol"]["deciding"]}
+    assert deciding == {"frontier"}
+    assert "frontier" in saved["rule"] and "threads" not in saved["rule"].split("Deciding:")[1]
     frontier = parts["frontier"]["protocol"]
     assert frontier["selection_seeds"] and frontier["chosen"]["widths"]
     assert parts["frontier"]["calibration"]["n_selection_seeds"] == 3

@@ -216,7 +216,7 @@ def test_claim_data_runs_end_to_end(tmp_path):
     saved = json.loads((tmp_path / "verdict.json").read_text())
     assert saved["claim"] == "data" and saved["seeds"] == 3
     parts = {p["claim"]: p for p in saved["parts"]}
-    assert set(parts) == {"spiral", "teacher", "digits", "model_size", "samples_to_target"}
+    assert set(parts) == {"spiral", "teacher", "digits", "form", "model_size", "samples_to_target"}
     for name in ("spiral", "teacher", "digits"):
         protocol = parts[name]["protocol"]
         assert protocol["selection_seeds"] == [10000, 10001, 10002]

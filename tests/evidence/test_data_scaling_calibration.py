@@ -56,7 +56,7 @@ def test_learning_curve_rule_with_a_flat_gap_and_falling_error_rarely_supports()
     assert supported / n <= MAX_FALSE_POSITIVE
 
 
-@pytest.mark.parametrize("name", ["model_size", "samples_to_target"])
+@pytest.mark.parametrize("name", ["form", "model_size", "samples_to_target"])
 def test_reported_rules_are_calibrated(name):
     rule, n_selection = RULES[name]
     assert n_selection == 0  # they choose nothing
@@ -64,6 +64,6 @@ def test_reported_rules_are_calibrated(name):
 
 
 def test_the_claim_lists_its_rules_at_the_full_seed_counts():
-    assert set(RULES) == {"spiral", "teacher", "digits", "model_size", "samples_to_target"}
+    assert set(RULES) == {"spiral", "teacher", "digits", "form", "model_size", "samples_to_target"}
     assert all(n_eval == N_EVALUATION for _, n_eval, _ in CLAIM.rules(FULL))
     assert RULES["teacher"][0].sizes == RULES["spiral"][0].sizes

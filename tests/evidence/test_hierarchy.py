@@ -16,9 +16,11 @@ from whydl.evidence.hierarchy.common import (
     seed_data,
     width_for_budget,
 )
+from whydl.evidence.hierarchy.compositional import LR_GRID, arm_models
 from whydl.evidence.protocol import seed_plan
 
 QUICK, FULL = CLAIM.params("quick"), CLAIM.params("full")
+OLD = ("depth_smooth_sine", "probes_spiral", "probes_moons")  # reported, not deciding
 
 
 def test_equal_budget_architectures():
@@ -41,19 +43,37 @@ def test_depth_models_refuse_a_sweep_without_the_compared_depths():
 
 
 def test_every_call_gives_each_seed_its_own_data_and_nothing_trains_twice():
-    seeds = seed_plan(FULL["n_seeds"]).evaluation
+    plan = seed_plan(FULL["n_seeds"], FULL["n_selection_seeds"])
+    seeds = plan.evaluation
     experiments = CLAIM.experiments(FULL)
     cells = []
     for e in experiments:
-        assert not e.selects and e.selection_calls(FULL, ()) == {}
-        for call in e.calls(FULL, seeds, {}).values():
+        chosen = {}
+        if e.selects:
+            selection = e.selection_calls(FULL, plan.selection)
+            assert len(selection) == 2 * len(LR_GRID)  # two arms, one grid each
+            assert all(tuple(c.train.seeds) == plan.selection for c in selection.values())
+            chosen = {"lr_deep": LR_GRID[0], "lr_shallow": LR_GRID[-1]}
+        else:
+            assert e.selection_calls(FULL, ()) == {}
+        for call in e.calls(FULL, seeds, chosen).values():
             assert set(call.hooks) == {"train_rows", "test_rows"}
             assert call.hooks["test_rows"].shape[0] == len(seeds)
             assert tuple(call.train.seeds) == seeds
             cells.append((call.tag, call.model))
     assert len(cells) == len(set(cells))  # the 4x16 on spiral is borrowed, not retrained
     assert ("spiral 4x16", depth_models(FULL)[DEEP_DEPTH]) in cells
-    assert len(cells) == 2 + 3 + 4 + 2  # probes, spiral depths but one, checkerboard, digits
+    # compositional targets and control (two arms each), plane probes, spiral depths but
+    # one, checkerboard, digits; the parity probes train nothing
+    assert len(cells) == 3 * 2 + 2 + 3 + 4 + 2
+
+
+def test_arms_share_one_parameter_budget():
+    for target, n_inputs in (("sawtooth", 1), ("nested_parity", 8), ("smooth_sine", 2)):
+        models = arm_models(target, FULL)
+        deep, shallow = (mlp_n_parameters(n_inputs, 1, m.hidden) for m in models.values())
+        assert models["deep"].hidden == (16,) * 4 and len(models["shallow"].hidden) == 1
+        assert abs(deep - shallow) <= n_inputs + 2  # one unit of the shallow layer
 
 
 def test_seeds_draw_different_data():
@@ -78,6 +98,7 @@ def test_claim_runs_end_to_end_and_writes_its_verdict(quick_run):
     parts = {p["claim"]: p for p in verdict["parts"]}
     assert set(parts) == {
         *REQUIRED,
+        *OLD,
         "regions_training",
         "regions_depth",
         "depth_vs_width_spiral",
@@ -86,28 +107,29 @@ def test_claim_runs_end_to_end_and_writes_its_verdict(quick_run):
         "probes_digits_mlp",
     }
     assert all(name in verdict["rule"] for name in REQUIRED)
-    for name in REQUIRED:  # three seeds cannot decide the probes: a smoke run
-        assert parts[name]["verdict"] == "inconclusive"
     for part in parts.values():
         assert part["calibration"]["n_evaluation_seeds"] == 3
-        assert part["protocol"]["evaluation_seeds"] == [0, 1, 2]
-        assert part["protocol"]["selection_seeds"] == [] and part["minimum_effect"]
-    assert parts["probes_spiral"]["protocol"]["deciding"]
-    assert not parts["regions_depth"]["protocol"]["deciding"]
+        assert part["protocol"]["evaluation_seeds"] == [0, 1, 2] and part["minimum_effect"]
+        selects = part["claim"].startswith("depth_") and "vs" not in part["claim"]
+        assert part["protocol"]["selection_seeds"] == ([10000, 10001] if selects else [])
+        assert part["protocol"]["deciding"] == (part["claim"] in REQUIRED)
+    chosen = parts["depth_sawtooth"]["protocol"]["chosen"]
+    assert chosen["lr_deep"] in LR_GRID and chosen["lr_shallow"] in LR_GRID
 
 
 def test_claim_writes_every_figure_and_a_tidy_table(quick_run):
     _, out = quick_run
     meta = json.loads((out / "claim.json").read_text())
-    assert len(meta["figures"]) == 7
+    assert len(meta["figures"]) == 7 + 4  # the old ones; three depth panels, parity probes
     for stem in meta["figures"]:
         assert (out / f"{stem}.svg").is_file() and (out / f"{stem}.png").is_file(), stem
     assert any("own data" in n for n in meta["notes"])
     assert any("one fixed dataset" in n for n in meta["notes"])
-    assert meta["headline"].startswith("paired last-layer probe gain over the input: spiral")
+    assert meta["headline"].startswith("deep minus shallow at equal parameters and tuning")
     rows = json.loads((out / "results.json").read_text())
     assert {r["experiment"] for r in rows} == {
         *REQUIRED,
+        *OLD,
         "regions_training",
         "regions_depth",
         "depth_vs_width_spiral",

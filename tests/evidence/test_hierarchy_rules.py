@@ -18,6 +18,7 @@ from whydl.evidence.decide import MIN_SEEDS
 from whydl.evidence.hierarchy import CLAIM, REQUIRED
 from whydl.evidence.hierarchy.common import DEEP_DEPTH, INIT, SHALLOW_DEPTH, TRAINED
 from whydl.evidence.hierarchy.depth_width import ACCURACY_GAIN
+from whydl.evidence.hierarchy.parity_probes import LayerRule
 from whydl.evidence.hierarchy.probe_rule import DROP_TOLERANCE, PROBE_GAIN, ProbeRule
 from whydl.evidence.hierarchy.regions import REGION_RATIO
 
@@ -142,6 +143,8 @@ def test_a_real_but_negligible_edge_is_not_supported():
 
 def test_every_rule_is_named_after_its_experiment_and_states_its_minimum():
     assert set(RULES) == {
+        *REQUIRED,
+        "depth_smooth_sine",
         "probes_spiral",
         "probes_moons",
         "regions_training",
@@ -151,9 +154,10 @@ def test_every_rule_is_named_after_its_experiment_and_states_its_minimum():
         "probes_digits_cnn",
         "probes_digits_mlp",
     }
-    for rule, n_evaluation, n_selection in RULES.values():
+    for name, (rule, n_evaluation, n_selection) in RULES.items():
         assert rule.minimum_effect > 0 and len(rule.minimum_effect_reason) > 40
-        assert n_evaluation == 10 and n_selection == 0  # nothing is chosen from data
+        selects = name in ("depth_sawtooth", "depth_nested_parity", "depth_smooth_sine")
+        assert n_evaluation == 10 and n_selection == (5 if selects else 0)
     assert RULES["probes_spiral"][0].minimum_effect == PROBE_GAIN
     deciding = {e.name for e in CLAIM.experiments(FULL) if e.deciding}
     assert deciding == set(REQUIRED)
@@ -169,10 +173,54 @@ def test_rule_is_calibrated_at_the_full_preset(name):
     assert c.power >= MIN_POWER, c
 
 
-@pytest.mark.parametrize("name", ["probes_spiral", "depth_vs_width_spiral"])
+@pytest.mark.parametrize(
+    "name", ["probes_spiral", "depth_vs_width_spiral", "depth_sawtooth", "probes_nested_parity"]
+)
 def test_simulated_rows_have_the_real_rows_shape(name):
     rule = RULES[name][0]
     rows = rule.simulate("clear", np.random.default_rng(0), 10, 0)
     assert {r["seed"] for r in rows} == set(range(10))
     assert all({"seed", "value"} <= set(r) for r in rows)
     assert rule.decide(rows).seeds == 10
+
+
+def layer_rows(sizes, n=5):
+    """The cells the layer rule reads, per seed, with a seed's wobble shared by all."""
+    return [
+        {"seed": s, "state": st, "layer": layer, "level": level, "value": v + SPREAD[s % 5]}
+        for s in range(n)
+        for st, layer, level, v in LayerRule().cells(sizes)
+    ]
+
+
+def test_layer_rule_puts_each_level_at_its_layer():
+    rule = LayerRule(n_layers=4, top=8)
+    assert rule.levels == {2: 1, 4: 2, 8: 3}
+    assert rule.effect_names() == ["learned_2", "learned_4", "learned_8", "later_4", "later_8"]
+    assert LayerRule(n_layers=2, top=8).levels == {2: 1, 4: 2, 8: 2}
+
+
+CLEAR5 = [0.2] * 5
+
+
+@pytest.mark.parametrize(
+    "sizes,n,expected",
+    [
+        (CLEAR5, 10, SUPPORTED),
+        ([0.0, 0.2, 0.2, 0.2, 0.2], 10, NOT_SUPPORTED),  # 2 bits decodable at initialisation
+        ([0.2, 0.0, 0.2, 0.2, 0.2], 10, NOT_SUPPORTED),  # 4 bits never learned
+        ([0.2, 0.2, 0.2, 0.2, -0.1], 10, NOT_SUPPORTED),  # 8 bits already one layer early
+        (CLEAR5, MIN_SEEDS - 1, INCONCLUSIVE),
+    ],
+)
+def test_layer_rule_gives_each_outcome(sizes, n, expected):
+    rows = layer_rows(sizes, n=n)
+    for i, r in enumerate(rows):  # per-cell noise, so CIs have width
+        r["value"] += 0.01 * ((i * 7) % 5 - 2)
+    assert LayerRule().decide(rows).verdict == expected
+
+
+def test_layer_rule_reports_every_comparison():
+    numbers = LayerRule().decide(layer_rows([0.2, 0.2, 0.2, 0.1, 0.3])).numbers
+    assert {"learned_2", "later_8", "learned_2_verdict"} <= set(numbers)
+    assert numbers["later_4"] == pytest.approx(0.1)

@@ -21,7 +21,14 @@ from whydl.evidence.innovations import (
 from whydl.evidence.innovations.common import MONITOR_ROWS, decide_every, digits, probe
 from whydl.evidence.innovations.vanishing import NAIVE
 
-PART_NAMES = ["vanishing_gradients", "dropout", "batch_norm", "optimizers", "residual"]
+PART_NAMES = [
+    "init_activation_factorial",
+    "vanishing_gradients",
+    "dropout",
+    "batch_norm",
+    "optimizers",
+    "residual",
+]
 
 
 # the claim's shape -----------------------------------------------------------------------
@@ -32,7 +39,7 @@ def test_parts_come_in_the_articles_order_and_the_named_innovations_decide():
     assert [e.name for e in experiments] == PART_NAMES
     assert [e.rule.name for e in experiments] == PART_NAMES
     assert {e.name for e in experiments if e.deciding} == set(REQUIRED)
-    assert set(REQUIRED) == {"vanishing_gradients", "dropout", "batch_norm", "optimizers"}
+    assert set(REQUIRED) == {"init_activation_factorial", "dropout", "batch_norm", "optimizers"}
 
 
 def test_presets_hold_the_seed_counts_and_every_parts_keys():

@@ -11,7 +11,7 @@ from whydl.cli import main
 from whydl.data import load_dataset
 from whydl.evidence import INCONCLUSIVE, Context
 from whydl.evidence.transfer import CLAIM, REQUIRED
-from whydl.evidence.transfer.domains import DomainSpec, domain_data, k_levels, shift
+from whydl.evidence.transfer.domains import DomainSpec, domain_data, k_levels, seed_tasks, shift
 from whydl.evidence.transfer.sweep import (
     PRETRAIN,
     copy_layers,
@@ -214,3 +214,13 @@ def test_claim_runs_end_to_end_from_the_cli(tmp_path):
     assert {r["method"] for r in rows} >= {SCRATCH, FROZEN, FINE_TUNED, RANDOM}
     assert {r["k_label"] for r in rows} >= {"1", "5", "all"}
     assert {r["seed"] for r in rows} == {0, 1, 2}
+
+
+def test_the_glyphs_domain_is_opt_in_and_targets_all_ten_digits():
+    assert not any("glyphs" in e.name for e in CLAIM.experiments(CLAIM.presets["full"]))
+    spec = DomainSpec("glyphs to digits (CNN)", "glyphs", architecture="cnn")
+    source, target = seed_tasks(spec, 0)
+    assert source.n_classes >= 20 and len(source.y_train) + len(source.y_test) >= 20_000
+    assert target.n_classes == 10 and source.image_shape == target.image_shape == (8, 8)
+    experiments = CLAIM.experiments({**CLAIM.presets["quick"], "glyphs": True})
+    assert [e.deciding for e in experiments if "glyphs" in e.name] == [False, False]

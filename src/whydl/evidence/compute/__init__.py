@@ -31,8 +31,9 @@ from whydl.evidence.compute.time_to_target import TimeToTarget
 from whydl.evidence.compute.vectorised import Vectorised
 
 HYPOTHESIS = (
-    "More training compute gives lower test loss along the compute frontier, and parallel "
-    "execution (vectorisation, threads, GPU) raises training throughput."
+    "More training compute gives lower test loss along the compute frontier. (How much "
+    "parallel execution, vectorisation, threads and GPU, raises this machine's training "
+    "throughput is measured and reported, but does not decide.)"
 )
 
 

@@ -1,7 +1,7 @@
 """GPU: the same vectorised fit on CUDA and on the CPU, where a GPU is present.
 
 Without one the row reads "not measured on this machine": it is never estimated, and the
-part then does not decide (`deciding` is whether CUDA is available).
+part, like every timing, does not decide the claim.
 """
 
 from __future__ import annotations
@@ -21,7 +21,6 @@ class Gpu(TimingExperiment):
     name = "gpu"
 
     def __init__(self, params: dict):
-        self.deciding = torch.cuda.is_available()
         self.rule = SpeedupRule(self.name, *DEVICES, params["repeats"])
 
     def train(self, ctx, params, seeds, chosen):

@@ -10,6 +10,9 @@ The experiments, one module each:
 - `learning_curve`, per task (these decide, all three required): the log-log slope of test
   error over the power-law region, which is chosen on selection seeds, and the fall of the
   train-test gap;
+- `form` (decides, issue 16): each seed's curve fitted on its smaller sizes by a power
+  law, an exponential and a power law with a floor; the plain power law must predict the
+  held-out larger sizes better than the exponential, paired by seed;
 - `model_size` (reported): a small against a larger model at the largest n, paired;
 - `samples_to_target` (reported): does the largest n reach the target accuracy;
 - `power_law` (descriptive): ε(n) = a·n^(−b) + c on each region, the curves' figures.
@@ -24,6 +27,7 @@ from __future__ import annotations
 
 from whydl.evidence.claim import Claim
 from whydl.evidence.data_scaling.curves import BATCH_SIZE, DATASETS, LR
+from whydl.evidence.data_scaling.form import Form
 from whydl.evidence.data_scaling.learning_curve import HYPOTHESIS, LearningCurve
 from whydl.evidence.data_scaling.model_size import ModelSize
 from whydl.evidence.data_scaling.power_law import PowerLaw
@@ -74,6 +78,7 @@ class DataClaim(Claim):
         # the tasks' curves first: model_size, samples_to_target and power_law read them
         return [
             *(LearningCurve(name, params) for name in DATASETS),
+            Form(),
             ModelSize(),
             SamplesToTarget(),
             PowerLaw(),

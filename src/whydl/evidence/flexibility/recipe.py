@@ -93,6 +93,7 @@ def final(fit, column: str, n: int) -> np.ndarray:
 
 class RecipeExperiment(Experiment):
     name = "one recipe"
+    deciding = False  # issue 16: "best classical" decides; a linear baseline is a straw man
     rule = RecipeRule([(t.name, t.nonlinear) for t in TASKS])
 
     def _data(self, task: Task, params: dict, seeds):

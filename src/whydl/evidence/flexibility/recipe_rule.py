@@ -69,6 +69,7 @@ class RecipeRule(Rule):
     )
     minimum_effect = CLEAR_WIN
     minimum_effect_reason = CLEAR_WIN_REASON
+    models = ("deep", "linear")  # the recipe's rows, and its comparator's
 
     def __init__(self, tasks):
         self.tasks = tuple((str(name), bool(nonlinear)) for name, nonlinear in tasks)
@@ -102,7 +103,7 @@ class RecipeRule(Rule):
         scores, nonlinear = _by_task(rows)
         effects, minimums, table = [], [], {}
         for task in nonlinear:
-            deep, linear = scores[task, "deep"], scores[task, "linear"]
+            deep, linear = scores[task, self.models[0]], scores[task, self.models[1]]
             difference = paired_difference(deep, linear)
             kind = nonlinear[task]
             effect = difference if kind else shifted(difference, MATCH_MARGIN)
@@ -143,7 +144,7 @@ class RecipeRule(Rule):
                 SIM_CONFIG_FRACTION * seed_sd,
                 SIM_SHARED_SD[nonlinear],
             )
-            for m, model in enumerate(("deep", "linear")):
+            for m, model in enumerate(self.models):
                 rows += [
                     {"task": task, "model": model, "nonlinear": nonlinear}
                     | {"metric": "accuracy", "seed": s, "test_metric": float(values[s, m])}

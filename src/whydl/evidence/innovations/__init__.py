@@ -20,14 +20,21 @@ is reported with its own verdict but does not decide.
 from __future__ import annotations
 
 from whydl.evidence.claim import Claim
-from whydl.evidence.innovations import batch_norm, dropout, optimizers, residual, vanishing
+from whydl.evidence.innovations import (
+    batch_norm,
+    dropout,
+    factorial,
+    optimizers,
+    residual,
+    vanishing,
+)
 
-REQUIRED = ("vanishing_gradients", "dropout", "batch_norm", "optimizers")
+REQUIRED = ("init_activation_factorial", "dropout", "batch_norm", "optimizers")
 SEEDS = {  # evaluation seeds, and selection seeds for the parts that tune (dropout's p, lrs)
     "quick": {"n_seeds": 3, "n_selection_seeds": 3},
     "full": {"n_seeds": 10, "n_selection_seeds": 5},
 }
-PARTS = (vanishing, dropout, batch_norm, optimizers, residual)  # the experiments' order
+PARTS = (factorial, vanishing, dropout, batch_norm, optimizers, residual)  # the experiments' order
 
 HYPOTHESIS = (
     "ReLU with scaled initialisation keeps gradients flowing where sigmoid with naive "
@@ -74,6 +81,7 @@ class InnovationsClaim(Claim):
 
     def experiments(self, params):
         return [
+            factorial.FactorialExperiment(),
             vanishing.VanishingExperiment(),
             dropout.DropoutExperiment(),
             batch_norm.BatchNormExperiment(),

@@ -31,16 +31,18 @@ PRESETS = {
         "bn_hidden": (32, 32, 32),
         "bn_lrs": (0.3,),
         "bn_train": 320,
-        "bn_epochs_plain": 3,
-        "bn_epochs_bn": 2,
+        "bn_epochs_plain": 2,
+        "bn_epochs_bn": 2,  # equal budgets (issue 16)
+        "bn_max_extensions": 0,
         "bn_batch_size": 64,
     },
     "full": {
         "bn_hidden": (100, 100, 100),
         "bn_lrs": (0.1, 0.3, 1.0),
         "bn_train": 0,  # 0: each seed's whole training split (1,257 digits)
-        "bn_epochs_plain": 30,
-        "bn_epochs_bn": 8,
+        "bn_epochs_plain": 15,
+        "bn_epochs_bn": 15,  # equal budgets (issue 16): both arms the same epochs
+        "bn_max_extensions": 3,  # grid points added beyond an edge, per arm, at most
         "bn_batch_size": 64,
     },
 }
@@ -161,18 +163,40 @@ def _calls(params, seeds, lrs: dict, recorders=()) -> dict:
 WATCH = UnitInputs(layer=-1, unit=0, percentiles=(15, 50, 85), rows=WATCHED_ROWS, split="test")
 
 
+def _extend(grid, best) -> tuple:
+    """The grid with one more point beyond the edge `best` sits at (unchanged if interior)."""
+    grid = sorted(grid)
+    if best == grid[-1]:
+        return (*grid, float(f"{grid[-1] ** 2 / grid[-2]:.3g}"))
+    if best == grid[0]:
+        return (float(f"{grid[0] ** 2 / grid[1]:.3g}"), *grid)
+    return tuple(grid)
+
+
 class BatchNormExperiment(Experiment):
     name = "batch_norm"
     rule = BatchNormRule()
     selects = True
 
-    def selection_calls(self, params, seeds):
-        grid = tuple(params["bn_lrs"])
-        return _calls(params, seeds, {arm: grid for arm in ARMS}, recorders=(WATCH,))
-
-    def choose(self, params, fits):
+    def select(self, ctx, params, seeds):
+        """Each arm's rate on the selection seeds; while an arm's best rate sits at an edge
+        of its grid, extend the grid one step beyond that edge (the grid's own ratio), up to
+        `bn_max_extensions` times per arm; `chosen["cap_hit"]` lists arms still at an edge."""
         grids = dict.fromkeys(ARMS, tuple(params["bn_lrs"]))
-        return race(params).choose(fits, grids, params["n_selection_seeds"])
+        fits: dict = {}
+        for extension in range(params["bn_max_extensions"] + 1):
+            todo = {arm: tuple(lr for lr in g if (arm, lr) not in fits) for arm, g in grids.items()}
+            calls = _calls(params, seeds, todo, recorders=(WATCH,))
+            fits |= ctx.fit_many(calls, errors="return")
+            chosen = race(params).choose(fits, grids, len(seeds))
+            last = extension == params["bn_max_extensions"]
+            if last or not chosen["at_grid_edge"] or len(grids[ARMS[0]]) < 2:
+                break
+            grids = {arm: _extend(g, chosen["lr"][arm]) for arm, g in grids.items()}
+        self.selection_fits_ = fits  # for the figure: the frame keeps no staged fits
+        chosen["grids"] = {arm: [float(lr) for lr in g] for arm, g in grids.items()}
+        chosen["cap_hit"] = list(chosen["at_grid_edge"])
+        return chosen
 
     def calls(self, params, seeds, chosen):
         return _calls(params, seeds, {arm: (chosen["lr"][arm],) for arm in ARMS})
@@ -201,10 +225,16 @@ class BatchNormExperiment(Experiment):
             "count is coarse. Ioffe & Szegedy's 14x is for Inception on ImageNet; the shape "
             "(a large factor) is what carries over."
         ]
-        if chosen["at_grid_edge"]:
+        if chosen["cap_hit"]:
             notes.append(
-                f"The chosen learning rate of {', '.join(chosen['at_grid_edge'])} sits at the "
-                f"edge of its grid {list(run.params['bn_lrs'])}; a wider grid might move it."
+                f"The cap was hit: the chosen learning rate of {', '.join(chosen['cap_hit'])} "
+                f"still sits at the edge of its grid {chosen['grids']} after "
+                f"{run.params['bn_max_extensions']} extensions; a wider grid might move it."
+            )
+        else:
+            notes.append(
+                f"Both arms' chosen rates are interior to their grids {chosen['grids']} "
+                "(each extended on the selection seeds while its best rate sat at an edge)."
             )
         return notes
 
@@ -216,18 +246,25 @@ def _watched(run, arm: str, lr: float) -> np.ndarray:
     pool = digits((seed,), params["bn_train"], monitor=None).pool
     first = build_members(pool, _model(params, arm), [seed])[0]
     unit = activation_inputs(first, pool.X_test[:WATCHED_ROWS])[WATCH.layer][:, WATCH.unit]
-    fit = run.selection_fits[arm, lr]
+    fits = _selection_fits(run)
+    fit = fits.get((arm, lr)) or fits[arm, run.chosen["lr"][arm]]  # grids may differ
     trained = fit.records[WATCH.name][0] if hasattr(fit, "records") else np.empty((0, 3))
     return np.vstack([np.percentile(unit, WATCH.percentiles), trained])
+
+
+def _selection_fits(run) -> dict:
+    return run.selection_fits or getattr(run.experiment, "selection_fits_", {})
 
 
 def _figure(run):
     p, r, v = run.params, race(run.params), run.verdict.numbers
     colors = {PLAIN: PALETTE["vermillion"], WITH_BN: PALETTE["blue"]}
-    grid, n_selection = list(p["bn_lrs"]), len(run.plan.selection)
+    n_selection = len(run.plan.selection)
     fig, axes = new_figure(ncols=3, size=(4.6, 4.2))
     for arm in ARMS:
-        steps = np.array([r.steps(run.selection_fits[arm, lr], arm, n_selection)[0] for lr in grid])
+        grid = run.chosen["grids"][arm]
+        fits = _selection_fits(run)
+        steps = np.array([r.steps(fits[arm, lr], arm, n_selection)[0] for lr in grid])
         ci_errorbar(axes[0], grid, steps.T, colors[arm], arm, log=True)
         lr = run.chosen["lr"][arm]
         curve = r.curves(run.fits[arm, lr], arm, len(run.plan.evaluation))

@@ -240,6 +240,7 @@ def recorded_epochs(params) -> tuple[int, ...]:
 class VanishingExperiment(Experiment):
     name = "vanishing_gradients"
     rule = VanishingRule()
+    deciding = False  # issue 16: the factorial decides; the naive arm stays as description
 
     def data(self, params, seeds):
         return digits(seeds, params["grad_train"])

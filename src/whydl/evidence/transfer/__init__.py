@@ -40,6 +40,7 @@ QUICK = {  # a smoke run in seconds: 3 seeds decide little
     "pretrain_epochs": 3,
     "epochs": 20,
     "cnn": False,
+    "glyphs": False,
 }
 FULL = {  # the report's run
     **QUICK,
@@ -80,6 +81,8 @@ class TransferClaim(Claim):
         ]
         if params.get("cnn"):
             specs.insert(1, DomainSpec("digits (CNN)", "digits", architecture="cnn"))
+        if params.get("glyphs"):  # opt-in, not yet deciding: see docs/claims/transfer.md
+            specs.append(DomainSpec("glyphs to digits (CNN)", "glyphs", architecture="cnn"))
         out = []
         for spec in specs:
             domain = DomainExperiment(spec, params, deciding=spec.name in REQUIRED)

@@ -26,6 +26,7 @@ import numpy as np
 
 from whydl.config import ModelConfig
 from whydl.data import Dataset, load_dataset
+from whydl.data.glyphs import glyphs
 from whydl.data.subsets import select_classes
 from whydl.evidence.protocol import SeedData, data_seed, pool_datasets
 from whydl.evidence.transfer.table import ALL
@@ -34,6 +35,7 @@ SOURCE_DIGITS, TARGET_DIGITS = (0, 1, 2, 3, 4), (5, 6, 7, 8, 9)
 MOONS_NOISE = 0.2
 MOONS_TARGET_DATA_OFFSET = 500_000  # seed s's target moons: data seed data_seed(s) + this
 ROTATION_DEGREES, SCALE = 45.0, 1.5  # the shifted domain: x -> SCALE * R(ROTATION) x
+GLYPHS_SAMPLES, GLYPHS_DATA_SEED = 20_000, 0  # one glyph source, shared by every seed
 
 
 @dataclass(frozen=True)
@@ -91,6 +93,12 @@ def shift(dataset: Dataset, degrees: float, scale: float) -> Dataset:
     return replace(dataset, X_train=dataset.X_train @ R.T, X_test=dataset.X_test @ R.T)
 
 
+@lru_cache(maxsize=1)
+def glyph_source() -> Dataset:
+    """The one glyph set every seed pretrains on (drawn once: it takes seconds)."""
+    return glyphs(GLYPHS_SAMPLES, data_seed=GLYPHS_DATA_SEED)
+
+
 def seed_tasks(spec: DomainSpec, seed: int) -> tuple[Dataset, Dataset]:
     """(source, target) of one seed: its own split of digits, or its own moons samples."""
     if spec.kind == "digits":
@@ -103,7 +111,10 @@ def seed_tasks(spec: DomainSpec, seed: int) -> tuple[Dataset, Dataset]:
             "moons", data_seed=data_seed(seed) + MOONS_TARGET_DATA_OFFSET, **moons
         )
         return source, shift(target, ROTATION_DEGREES, SCALE)
-    raise ValueError(f"kind={spec.kind!r} is not a domain; expected 'digits' or 'moons'.")
+    if spec.kind == "glyphs":  # a broad source (24 glyph classes) -> all 10 digits
+        source = glyph_source()
+        return source, load_dataset("digits", data_seed=data_seed(seed))
+    raise ValueError(f"kind={spec.kind!r} is not a domain; expected 'digits', 'moons' or 'glyphs'.")
 
 
 def pool_unique(datasets, seeds) -> SeedData:
