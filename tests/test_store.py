@@ -328,3 +328,26 @@ def test_per_seed_test_rows_are_part_of_a_members_key_and_replay():
         assert ctx.n_fits == 2 and ctx.n_cached == 2
     np.testing.assert_allclose(own.history.val_loss, again.history.val_loss)
     assert not np.allclose(own.history.val_loss, shared.history.val_loss)
+
+
+def test_a_members_own_learning_rate_is_its_key_as_if_it_trained_alone(tmp_path, data):
+    """A grid of learning rates in one stack stores each member under the key it would
+    have trained alone with its rate: a later call of that rate reuses it."""
+    grid = [0.003, 0.03, 0.3]
+    with Store(tmp_path / "s.db") as store:
+        ctx = CachedContext(store)
+        stacked = ctx.fit(data, MODEL, TRAIN, member_lr=grid)
+        assert (ctx.n_fits, ctx.n_members) == (1, 3)
+        alone = ctx.fit(
+            data, MODEL, TrainConfig(epochs=3, seed=1, n_seeds=1, lr=0.03, batch_size=50)
+        )
+        assert (ctx.n_fits, ctx.n_cached) == (1, 1)  # reused, not trained
+        ctx.fit(data, MODEL, TRAIN, member_lr=grid[::-1])  # seeds 0 and 2: new rates
+        assert store.count_members() == 3 + 2  # seed 1 at 0.03 is the same member again
+    fresh = engine_fit(
+        data, MODEL, TrainConfig(epochs=3, seed=1, n_seeds=1, lr=0.03, batch_size=50)
+    )
+    same_members(alone, fresh, 1e-5)
+    torch.testing.assert_close(
+        stacked.stack.state_dict(1), fresh.stack.state_dict(0), atol=1e-5, rtol=0
+    )

@@ -190,7 +190,15 @@ def test_time_to_target_per_seed_and_width():
 def test_the_claim_keeps_its_import_path_and_parts():
     assert get_claim("compute") is CLAIM
     names = [e.name for e in CLAIM.experiments(CLAIM.params("full"))]
-    assert names == ["throughput", "vectorised", "frontier", "time_to_target", "threads", "gpu"]
+    assert names == [
+        "throughput",
+        "vectorised",
+        "frontier",
+        "trade_off",
+        "time_to_target",
+        "threads",
+        "gpu",
+    ]
 
 
 def test_claim_compute_runs_end_to_end(tmp_path):
@@ -201,7 +209,7 @@ def test_claim_compute_runs_end_to_end(tmp_path):
     assert set(saved) >= {"claim", "verdict", "hypothesis", "rule", "numbers", "seeds"}
     assert saved["claim"] == "compute"
     parts = {p["claim"]: p for p in saved["parts"]}
-    assert set(parts) == {"frontier", "vectorised", "threads", "gpu", "throughput"}
+    assert set(parts) == {"frontier", "trade_off", "vectorised", "threads", "gpu", "throughput"}
     # the timings are measurements of this machine: only the frontier decides (issue 16)
     deciding = {name for name, p in parts.items() if p["protocol"]["deciding"]}
     assert deciding == {"frontier"}

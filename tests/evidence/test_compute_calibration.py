@@ -27,11 +27,13 @@ def assert_calibrated(c):
 
 
 def test_the_claim_lists_its_rules_at_the_full_counts():
-    assert set(RULES) == {"throughput", "vectorised", "frontier", "threads", "gpu"}
+    assert set(RULES) == {"throughput", "vectorised", "frontier", "trade_off", "threads", "gpu"}
     rule, n_selection = RULES["frontier"]
     assert n_selection == N_SELECTION == 5 and N_EVALUATION == 10
+    assert RULES["trade_off"][1] == N_SELECTION  # it picks its bigger arm on selection seeds
     assert rule.widths == tuple(FULL["widths"]) and rule.epochs == FULL["frontier_epochs"]
-    assert all(RULES[name][0].repeats == FULL["repeats"] for name in RULES if name != "frontier")
+    timings = set(RULES) - {"frontier", "trade_off"}
+    assert all(RULES[name][0].repeats == FULL["repeats"] for name in timings)
 
 
 def test_frontier_rule_is_calibrated_under_configuration_noise():

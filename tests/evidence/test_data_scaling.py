@@ -15,6 +15,17 @@ N = [16, 32, 64, 128, 256, 512]
 POWER_LAW = [2.0 * n**-0.5 for n in N]
 SHRINKING = np.linspace(0.4, 0.01, len(N))
 
+# every part of the claim, in the order it runs (the calibration tests list them too)
+PARTS = (
+    "spiral",
+    "teacher",
+    "digits",
+    "form",
+    "model_size",
+    "classical_curve",
+    "samples_to_target",
+)
+
 
 def curve_rows(errors, gaps=SHRINKING, n=N, seeds=8, noise=0.01, region_n=None):
     """Hand-made rows of one learning curve: `errors[i]` is the mean test error at n[i]."""
@@ -216,7 +227,7 @@ def test_claim_data_runs_end_to_end(tmp_path):
     saved = json.loads((tmp_path / "verdict.json").read_text())
     assert saved["claim"] == "data" and saved["seeds"] == 3
     parts = {p["claim"]: p for p in saved["parts"]}
-    assert set(parts) == {"spiral", "teacher", "digits", "form", "model_size", "samples_to_target"}
+    assert set(parts) == set(PARTS)
     for name in ("spiral", "teacher", "digits"):
         protocol = parts[name]["protocol"]
         assert protocol["selection_seeds"] == [10000, 10001, 10002]

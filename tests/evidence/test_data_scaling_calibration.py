@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 
+from tests.evidence.test_data_scaling import PARTS
 from whydl.evidence import SUPPORTED
 from whydl.evidence.calibration import MAX_FALSE_NEGATIVE, MAX_FALSE_POSITIVE, MIN_POWER, calibrate
 from whydl.evidence.data_scaling import CLAIM
@@ -64,6 +65,6 @@ def test_reported_rules_are_calibrated(name):
 
 
 def test_the_claim_lists_its_rules_at_the_full_seed_counts():
-    assert set(RULES) == {"spiral", "teacher", "digits", "form", "model_size", "samples_to_target"}
+    assert set(RULES) == set(PARTS)
     assert all(n_eval == N_EVALUATION for _, n_eval, _ in CLAIM.rules(FULL))
     assert RULES["teacher"][0].sizes == RULES["spiral"][0].sizes

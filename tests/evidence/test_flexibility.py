@@ -2,7 +2,6 @@
 its choice on selection seeds, and the claim end to end."""
 
 import json
-from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -11,11 +10,9 @@ from whydl.cli import main
 from whydl.data import load_dataset
 from whydl.evidence import NOT_SUPPORTED
 from whydl.evidence.flexibility import CLAIM
-from whydl.evidence.flexibility.double_descent_rule import INTERPOLATION_ERROR
 from whydl.evidence.flexibility.labels import CLEAN, LABEL_NOISE, NOISY
 from whydl.evidence.flexibility.recipe import TASKS
 from whydl.evidence.flexibility.sweep import corrupt_labels, n_parameters, sweep_data
-from whydl.evidence.protocol import SELECTION_SEED_BASE
 from whydl.models import MLP
 
 QUICK = CLAIM.params("quick")
@@ -64,23 +61,6 @@ def test_the_recipe_pairs_deep_and_linear_on_each_seeds_own_data():
         assert deep.dataset is linear.dataset  # one draw per seed, shared by both models
         np.testing.assert_array_equal(deep.hooks["test_rows"], linear.hooks["test_rows"])
         assert deep.train.seeds == linear.train.seeds == [0, 1, 2]
-
-
-def test_the_interpolation_threshold_is_chosen_on_selection_seeds_training_error():
-    dd = CLAIM.experiments(QUICK)[3]
-    assert dd.selects and not dd.deciding
-    seeds = tuple(range(SELECTION_SEED_BASE, SELECTION_SEED_BASE + 2))
-    calls = dd.selection_calls(QUICK, seeds)
-    assert {c.train.seeds[0] for c in calls.values()} == {SELECTION_SEED_BASE}
-
-    def fit(train_error):
-        history = SimpleNamespace(train_metric=np.array([[0.0, 1 - e] for e in train_error]))
-        return SimpleNamespace(ok=np.ones(2, bool), history=history)
-
-    errors = {1: [0.5, 0.4], 8: [0.005, 0.02], 64: [0.001, 0.0]}  # 8: mean above the limit
-    chosen = dd.choose(QUICK, {w: fit(e) for w, e in errors.items()})
-    assert INTERPOLATION_ERROR == 0.01 and chosen["interpolation_width"] == 64
-    assert chosen["interpolation_n_parameters"] == n_parameters(64)
 
 
 def test_claim_runs_end_to_end_from_the_cli(tmp_path):

@@ -181,13 +181,13 @@ def test_the_cnn_path_freezes_convolutions_too():
     assert not torch.equal(before["out.weight"], after["out.weight"])
 
 
-def test_the_presets_choose_nothing_and_the_rules_cover_every_experiment():
+def test_the_presets_hold_every_domain_its_control_and_the_health_check():
     for preset in ("quick", "full"):
-        params = CLAIM.params(preset)
-        names = [e.name for e in CLAIM.experiments(params)]
-        assert set(REQUIRED) <= set(names) and len(names) == 4
-        assert params["n_selection_seeds"] == 0
-        assert not any(e.selects for e in CLAIM.experiments(params))
+        experiments = CLAIM.experiments(CLAIM.params(preset))
+        names = [e.name for e in experiments]
+        assert set(REQUIRED) <= set(names) and len(names) == 7
+        assert names[-1] == "feature health" and experiments[-1].rule is None
+        assert [e.name for e in experiments if e.selects] == list(REQUIRED)
     assert CLAIM.params("full")["n_seeds"] == 10
 
 
@@ -205,22 +205,28 @@ def test_claim_runs_end_to_end_from_the_cli(tmp_path):
     assert set(REQUIRED) <= set(parts)
     for part in parts.values():
         assert part["calibration"]["n_evaluation_seeds"] == 3
-        assert part["protocol"]["evaluation_seeds"] == [0, 1, 2]
-        assert part["protocol"]["selection_seeds"] == [] and part["minimum_effect"]
+        assert part["protocol"]["evaluation_seeds"] == [0, 1, 2] and part["minimum_effect"]
+        selects = part["claim"] in REQUIRED  # the glyph domain's learning rates
+        assert bool(part["protocol"]["selection_seeds"]) == selects
     assert {parts[name]["protocol"]["deciding"] for name in REQUIRED} == {True}
-    for stem in ("transfer_digits", "transfer_shifted_moons", "transfer_layers"):
+    assert {p["protocol"]["deciding"] for n, p in parts.items() if n not in REQUIRED} == {False}
+    stems = ("transfer_digits", "transfer_shifted_moons", "transfer_layers")
+    for stem in (*stems, "transfer_glyphs_to_digits_cnn", "transfer_feature_health"):
         assert (tmp_path / f"{stem}.svg").exists() and (tmp_path / f"{stem}.png").exists()
     rows = json.loads((tmp_path / "results.json").read_text())
+    health = [r for r in rows if r["experiment"] == "feature health"]
+    assert {r["domain"] for r in health} == {"glyphs to digits (CNN)", "digits", "shifted moons"}
+    rows = [r for r in rows if r["experiment"] != "feature health"]
     assert {r["method"] for r in rows} >= {SCRATCH, FROZEN, FINE_TUNED, RANDOM}
     assert {r["k_label"] for r in rows} >= {"1", "5", "all"}
     assert {r["seed"] for r in rows} == {0, 1, 2}
 
 
-def test_the_glyphs_domain_is_opt_in_and_targets_all_ten_digits():
-    assert not any("glyphs" in e.name for e in CLAIM.experiments(CLAIM.presets["full"]))
+def test_the_glyph_domain_is_broad_and_targets_all_ten_digits():
     spec = DomainSpec("glyphs to digits (CNN)", "glyphs", architecture="cnn")
     source, target = seed_tasks(spec, 0)
     assert source.n_classes >= 20 and len(source.y_train) + len(source.y_test) >= 20_000
     assert target.n_classes == 10 and source.image_shape == target.image_shape == (8, 8)
-    experiments = CLAIM.experiments({**CLAIM.presets["quick"], "glyphs": True})
-    assert [e.deciding for e in experiments if "glyphs" in e.name] == [False, False]
+    pooled = domain_data(spec, (0, 1)).source  # one shared source, held once
+    assert len(pooled.pool.X_train) == len(source.X_train) + len(source.X_test)
+    np.testing.assert_array_equal(pooled.train_rows[0], pooled.train_rows[1])

@@ -29,13 +29,14 @@ def ci_band(ax, x, per_seed, color, label, marker="o", **line):
     return float(np.nanmin(low))
 
 
-def ci_errorbar(ax, x, per_seed, color, label, marker="o", log=False):
-    """Mean over seeds with 95% CI error bars; `log` keeps the bars above zero on a log axis."""
+def ci_errorbar(ax, x, per_seed, color, label, marker="o", log=False, **line):
+    """Mean over seeds with 95% CI error bars; `log` keeps the bars above zero on a log axis;
+    `line` passes to `ax.errorbar` (e.g. linestyle="none" for points that are not a curve)."""
     mean, low, high = mean_and_ci(per_seed)
     if log:
         low = np.where(low > 0, low, mean)
     err = np.vstack([mean - low, high - mean])
-    ax.errorbar(x, mean, yerr=err, marker=marker, color=color, capsize=3, label=label)
+    ax.errorbar(x, mean, yerr=err, marker=marker, color=color, capsize=3, label=label, **line)
 
 
 def percentile_band(ax, x, values, color, label):

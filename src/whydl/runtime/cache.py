@@ -34,6 +34,7 @@ from whydl.runtime.split import join_parts, member_cost, split_spans
 from whydl.store import (
     CACHE_VERSION,
     KEYED_HOOKS,
+    MEMBER_VALUES,
     MissingResults,
     Store,
     member_key,
@@ -70,7 +71,7 @@ class _Plan:
     @property
     def hooks(self) -> dict:
         hooks = {k: v for k, v in self.call.hooks.items() if k != "progress"}
-        for name in ("members", "train_rows", "test_rows"):  # per-member: the span's slice
+        for name in ("members", "train_rows", "test_rows", *MEMBER_VALUES):  # the span's slice
             if hooks.get(name) is not None:
                 hooks[name] = hooks[name][self.lo : self.hi + 1]
         return hooks
@@ -157,7 +158,8 @@ class CachedContext(Context):
         members, frozen = hooks.get("members"), tuple(hooks.get("frozen") or ())
         recorders = [r.spec(train) for r in call.recorders]
         rows = member_rows(hooks.get("train_rows"), hooks.get("test_rows"))
-        specs = store_specs(dataset, model, train, frozen, members, rows, recorders)
+        values = {name: hooks.get(name) for name in MEMBER_VALUES}
+        specs = store_specs(dataset, model, train, frozen, members, rows, recorders, values)
         keys = [member_key(s) for s in specs]
         seeds = train.seeds
         found = self.store.find_members(keys, seeds)

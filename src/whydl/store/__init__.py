@@ -25,6 +25,7 @@ from whydl.store.database import (
 from whydl.store.keys import (
     CACHE_VERSION,
     KEYED_HOOKS,
+    MEMBER_VALUES,
     config_spec,
     dataset_fingerprint,
     member_key,
@@ -40,6 +41,7 @@ __all__ = [
     "DEFAULT_STORE",
     "HISTORY_COLUMNS",
     "KEYED_HOOKS",
+    "MEMBER_VALUES",
     "SCHEMA_VERSION",
     "MissingResults",
     "Store",

@@ -22,7 +22,14 @@ CACHE_VERSION = 2
 
 # engine.fit hooks that change what a member becomes: each is part of the member's key
 # (a call's recorders are part of it too, as a field of the call, not as a hook)
-KEYED_HOOKS = {"members", "frozen", "train_rows", "test_rows"}
+# the engine's per-member hyperparameters (`fit(member_lr=...)`), by the config field each
+# replaces: a member's key is the key it would have trained alone with its own value
+MEMBER_VALUES = {
+    "member_lr": "lr",
+    "member_weight_decay": "weight_decay",
+    "member_momentum": "momentum",
+}
+KEYED_HOOKS = {"members", "frozen", "train_rows", "test_rows", *MEMBER_VALUES}
 
 
 # -- keys ------------------------------------------------------------------------------------
@@ -98,15 +105,23 @@ def member_key(spec: dict) -> str:
 
 
 def member_specs(
-    dataset, model, train, frozen=(), members=None, train_rows=None, recorders=()
+    dataset, model, train, frozen=(), members=None, train_rows=None, recorders=(), values=None
 ) -> list[dict]:
     """One spec per seed of `train.seeds` (they differ when `members` or `train_rows`, one
-    entry per member, are given). `recorders`: the call's recorder specs, as in `config_spec`."""
+    entry per member, are given). `recorders`: the call's recorder specs, as in `config_spec`;
+    `values`: the call's per-member hyperparameters ({hook: one value per member}, hooks of
+    MEMBER_VALUES), each member's spec then holding its own value in place of the config's."""
     n = train.n_seeds
     inits = [state_hash(m) for m in members] if members is not None else [None] * n
     rows = [rows_hash(r) for r in train_rows] if train_rows is not None else [None] * n
+    given = {MEMBER_VALUES[k]: v for k, v in (values or {}).items() if v is not None}
+    trains = [
+        dataclasses.replace(train, **{field: float(v[m]) for field, v in given.items()})
+        for m in range(n)
+    ]
     return [
-        config_spec(dataset, model, train, frozen, i, r, recorders) for i, r in zip(inits, rows)
+        config_spec(dataset, model, t, frozen, i, r, recorders)
+        for t, i, r in zip(trains, inits, rows)
     ]
 
 

@@ -6,7 +6,10 @@ Two halves, one experiment per module:
   digits, test loss against training FLOPs; the frontier is picked on selection seeds and
   its fall measured on evaluation seeds against permutation references, so that picking
   the best of more configurations at larger budgets does not pass for an effect of compute;
-  and `time_to_target`, the wall time each width needs to reach a target accuracy;
+  `trade_off` (rule in `trade_off_rule`), at a matched budget a bigger model for fewer
+  epochs against the smallest for more, and the compute-optimal size N_opt against the
+  budget (Kaplan et al.'s Figure 14), read from the frontier's fits; and `time_to_target`,
+  the wall time each width needs to reach a target accuracy;
 - timings of this machine (`timing`, rule in `speedup`): `throughput` (samples per second
   against batch size), `vectorised` (the engine's M members at once against the same M one
   by one), `threads` (one against two) and `gpu` (CUDA against the CPU where a GPU is
@@ -28,6 +31,7 @@ from whydl.evidence.compute.gpu import Gpu
 from whydl.evidence.compute.threads import Threads
 from whydl.evidence.compute.throughput import Throughput
 from whydl.evidence.compute.time_to_target import TimeToTarget
+from whydl.evidence.compute.trade_off import TradeOff
 from whydl.evidence.compute.vectorised import Vectorised
 
 HYPOTHESIS = (
@@ -80,6 +84,7 @@ class ComputeClaim(Claim):
             Throughput(params),
             Vectorised(params),
             Frontier(params),
+            TradeOff(params),  # after the frontier: its selection calls are the frontier's
             TimeToTarget(),
             Threads(params),
             Gpu(params),

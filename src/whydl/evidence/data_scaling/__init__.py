@@ -14,6 +14,8 @@ The experiments, one module each:
   law, an exponential and a power law with a floor; the plain power law must predict the
   held-out larger sizes better than the exponential, paired by seed;
 - `model_size` (reported): a small against a larger model at the largest n, paired;
+- `classical_curve` (reported, issue 16): k-nearest neighbours on the same per-seed rows
+  and sizes; does the network's error fall faster with n than k-NN's, paired by seed;
 - `samples_to_target` (reported): does the largest n reach the target accuracy;
 - `power_law` (descriptive): ε(n) = a·n^(−b) + c on each region, the curves' figures.
 
@@ -26,6 +28,7 @@ Example
 from __future__ import annotations
 
 from whydl.evidence.claim import Claim
+from whydl.evidence.data_scaling.classical_curve import ClassicalCurve
 from whydl.evidence.data_scaling.curves import BATCH_SIZE, DATASETS, LR
 from whydl.evidence.data_scaling.form import Form
 from whydl.evidence.data_scaling.learning_curve import HYPOTHESIS, LearningCurve
@@ -75,11 +78,13 @@ class DataClaim(Claim):
     threads = 1
 
     def experiments(self, params: dict) -> list:
-        # the tasks' curves first: model_size, samples_to_target and power_law read them
+        # the tasks' curves first: model_size, classical_curve, samples_to_target and power_law
+        # read them
         return [
             *(LearningCurve(name, params) for name in DATASETS),
             Form(),
             ModelSize(),
+            ClassicalCurve(),
             SamplesToTarget(),
             PowerLaw(),
         ]

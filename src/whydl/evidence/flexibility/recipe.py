@@ -145,7 +145,7 @@ class RecipeExperiment(Experiment):
                 else f"a match allows trailing by under MATCH_MARGIN={MATCH_MARGIN:g}"
             )
             notes.append(
-                f"{task}: deep {t['deep_mean']:.3f} against linear {t['linear_mean']:.3f}; "
+                f"{task}: deep {t['deep_mean']:.3f} against linear {t['comparator_mean']:.3f}; "
                 f"paired difference {t['difference']:+.3f} (95% CI {t['difference_ci_low']:+.3f}"
                 f" to {t['difference_ci_high']:+.3f}, {t['n']} seeds): {t['verdict']} ({test})."
             )

@@ -70,6 +70,8 @@ class RecipeRule(Rule):
     minimum_effect = CLEAR_WIN
     minimum_effect_reason = CLEAR_WIN_REASON
     models = ("deep", "linear")  # the recipe's rows, and its comparator's
+    comparator = "linear model"  # how `text` names the comparator
+    special = "Nonlinear"  # how `text` names the tasks that need a clear win
 
     def __init__(self, tasks):
         self.tasks = tuple((str(name), bool(nonlinear)) for name, nonlinear in tasks)
@@ -84,27 +86,28 @@ class RecipeRule(Rule):
     def text(self) -> str:
         nonlinear = [t for t, nl in self.tasks if nl]
         return (
-            "per task, test accuracy (R² for regression) of the deep recipe against the linear "
-            "model, paired per evaluation seed (same seed, same data draw): the effect is the "
-            "mean per-seed difference deep - linear with its 95% t-CI. A nonlinear task needs "
+            "per task, test accuracy (R² for regression) of the deep recipe against the "
+            f"{self.comparator}, paired per evaluation seed (same seed, same data draw): the "
+            "effect is the mean per-seed difference deep - comparator with its 95% t-CI. A "
+            f"{self.special.lower()} task needs "
             f"a clear win: not supported when the CI lies below CLEAR_WIN={CLEAR_WIN:g}, else "
-            "supported when it lies above 0. A linear task needs a match (non-inferiority): "
-            f"the effect deep - linear + MATCH_MARGIN (MATCH_MARGIN={MATCH_MARGIN:g}) is not "
+            "supported when it lies above 0. Any other task needs a match (non-inferiority): "
+            f"the effect deep - comparator + MATCH_MARGIN (MATCH_MARGIN={MATCH_MARGIN:g}) is not "
             f"supported when its CI lies below MATCH_MINIMUM={MATCH_MINIMUM:g} (the recipe "
             f"shown to trail by more than {MATCH_MARGIN - MATCH_MINIMUM:g}), else supported "
             "when it lies above 0. The part requires ALL tasks: supported when every task is "
             "(an intersection: nothing to correct); not supported when Holm's correction over "
             "the tasks (family-wise 2.5%) shows at least one task below its minimum effect; "
-            "otherwise inconclusive (also with fewer than MIN_SEEDS seeds). Nonlinear (fixed "
-            f"in advance): {', '.join(nonlinear)}."
+            f"otherwise inconclusive (also with fewer than MIN_SEEDS seeds). {self.special} "
+            f"(fixed in advance): {', '.join(nonlinear)}."
         )
 
     def decide(self, rows):
         scores, nonlinear = _by_task(rows)
         effects, minimums, table = [], [], {}
         for task in nonlinear:
-            deep, linear = scores[task, self.models[0]], scores[task, self.models[1]]
-            difference = paired_difference(deep, linear)
+            deep, comparator = scores[task, self.models[0]], scores[task, self.models[1]]
+            difference = paired_difference(deep, comparator)
             kind = nonlinear[task]
             effect = difference if kind else shifted(difference, MATCH_MARGIN)
             effects.append(effect)
@@ -113,7 +116,7 @@ class RecipeRule(Rule):
                 "nonlinear": kind,
                 "requirement": "wins clearly" if kind else "matches",
                 "deep_mean": _mean(deep),
-                "linear_mean": _mean(linear),
+                "comparator_mean": _mean(comparator),
                 "difference": difference.estimate,
                 "difference_ci_low": difference.ci_low,
                 "difference_ci_high": difference.ci_high,

@@ -2,8 +2,8 @@
 
 A one-hidden-layer MLP of every width in the preset's sweep (85 to 100k parameters at the
 full preset), the one recipe's training, each evaluation seed on its own split and its own
-`sweep_per_class` labels per class (`sweep.py`). The figure also draws the noisy-label
-sweep of "double descent" (its run is `run.others["double descent"]`).
+`sweep_per_class` labels per class (`sweep.py`). The noisy-label sweep of "double descent"
+trains longer on more images and draws its own figure.
 """
 
 from __future__ import annotations
@@ -13,8 +13,7 @@ from matplotlib.ticker import FormatStrFormatter, LogLocator, NullFormatter
 
 from whydl.analysis.powerlaw import bootstrap_exponent
 from whydl.evidence.experiment import Experiment
-from whydl.evidence.flexibility.double_descent_rule import INTERPOLATION_ERROR
-from whydl.evidence.flexibility.labels import CLEAN, LABEL_NOISE, NOISY
+from whydl.evidence.flexibility.labels import CLEAN
 from whydl.evidence.flexibility.scale_rule import ScaleRule
 from whydl.evidence.flexibility.sweep import n_parameters, sweep_calls, sweep_rows
 from whydl.evidence.rows import matrix
@@ -38,7 +37,7 @@ class ScaleExperiment(Experiment):
         return sweep_rows(CLEAN, run.fits, run.params, run.plan.evaluation)
 
     def figures(self, run):
-        return {"flexibility_scale": scale_figure(run, run.others["double descent"])}
+        return {"flexibility_scale": scale_figure(run)}
 
     def notes(self, run):
         notes = []
@@ -92,35 +91,25 @@ def power_law(rows) -> dict:
     }
 
 
-def scale_figure(run, noisy_run):
-    """Test loss against size (clean and noisy, with the power-law fit), and test and
-    training error against size with the interpolation threshold."""
+def scale_figure(run):
+    """Test loss against size (with the power-law fit), and test and training error."""
     fig, (ax_loss, ax_err) = new_figure(2, size=(5.2, 4.8))
-    colors = {CLEAN: PALETTE["blue"], NOISY: PALETTE["vermillion"]}
-    for labels, rows in ((CLEAN, run.rows), (NOISY, noisy_run.rows)):
-        sizes, _seeds, losses = matrix(rows, "test_loss", "n_parameters")
-        ci_band(ax_loss, sizes, losses, colors[labels], f"{labels} labels")
-        _, _, errors = matrix(rows, "test_error", "n_parameters")
-        ci_band(ax_err, sizes, errors, colors[labels], f"test, {labels} labels")
-    sizes, _seeds, train = matrix(noisy_run.rows, "train_error", "n_parameters")
-    ci_band(ax_err, sizes, train, colors[NOISY], "training, noisy labels", linestyle="--")
+    color = PALETTE["blue"]
+    sizes, _seeds, losses = matrix(run.rows, "test_loss", "n_parameters")
+    ci_band(ax_loss, sizes, losses, color, f"{CLEAN} labels")
+    _, _, errors = matrix(run.rows, "test_error", "n_parameters")
+    ci_band(ax_err, sizes, errors, color, "test")
+    _, _, train = matrix(run.rows, "train_error", "n_parameters")
+    ci_band(ax_err, sizes, train, color, "training", linestyle="--")
     fit = power_law(run.rows)
     if fit:
         grid = np.geomspace(min(sizes), max(sizes), 100)
         ax_loss.plot(
             grid,
             fit["a"] * grid ** (-fit["b"]) + fit["c"],
-            color=colors[CLEAN],
+            color=color,
             linestyle=":",
             label=f"fit {fit['a']:.3g}·n^-{fit['b']:.2f} + {fit['c']:.3f}",
-        )
-    width = noisy_run.chosen.get("interpolation_width")
-    if width is not None:
-        ax_err.axvline(
-            n_parameters(width),
-            color="grey",
-            linestyle=":",
-            label="interpolation threshold (selection seeds)",
         )
     for ax in (ax_loss, ax_err):
         ax.set_xscale("log")
@@ -139,15 +128,13 @@ def scale_figure(run, noisy_run):
     p = run.params
     fig.suptitle(
         f"Scale on digits ({p['sweep_per_class']} labels per class): does test loss fall as the "
-        f"MLP widens, and does {LABEL_NOISE:.0%} label noise bring a second descent?\n"
+        "MLP widens?\n"
         f"mean and 95% CI over {len(run.plan.evaluation)} evaluation seeds, each its own split",
         fontsize=10,
     )
     caption = (
         "Left: test loss against parameters with a power-law fit a·n^-b + c (dotted). Right: "
-        "test error with clean and noisy training labels and the noisy training error "
-        "(dashed); the grey line is the interpolation threshold, chosen on the selection "
-        f"seeds (mean training error below {INTERPOLATION_ERROR:g}). Double descent would "
-        "show as a peak of the vermillion test error at the grey line, and a second fall."
+        "test and training (dashed) error against parameters, clean labels; the noisy-label "
+        "sweep has its own figure (flexibility_double_descent)."
     )
     return fig, caption

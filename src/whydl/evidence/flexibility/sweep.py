@@ -1,11 +1,13 @@
 """The width sweep on digits that "scale" (clean labels) and "double descent" (noisy labels)
-train: a one-hidden-layer MLP per width, with the one recipe's training settings.
+train: a one-hidden-layer MLP per width. "scale" trains the preset's `widths` on
+`sweep_per_class` labels per class with the one recipe's training settings; "double
+descent" its own widths, labels per class and (longer) training, passed to `sweep_calls`.
 
 Every seed has its own stratified train/test split of digits (`protocol.per_seed_data`) and
-trains on its own `sweep_per_class` labels per class from that split; it is scored on its
-own full test split. With noisy labels, LABEL_NOISE of each seed's training labels are
-replaced by another class (drawn with that seed's data seed); the test labels stay clean.
-The clean and the noisy sweep of a seed train on the same images.
+trains on its own labels per class drawn from that split; it is scored on its own full test
+split. With noisy labels, LABEL_NOISE of each seed's training labels are replaced by another
+class (drawn with that seed's data seed); the test labels stay clean. A clean and a noisy
+sweep of a seed with the same labels per class train on the same images.
 """
 
 from __future__ import annotations
@@ -82,27 +84,32 @@ def n_parameters(width: int) -> int:
     return mlp_n_parameters(*_sweep_shape(), (width,))
 
 
-def sweep_calls(labels: str, params: dict, seeds) -> dict:
-    """{width: TrainCall} of one sweep on `seeds`."""
-    data, rows = sweep_data(labels, tuple(seeds), params["sweep_per_class"])
+def sweep_calls(
+    labels: str, params: dict, seeds, *, widths=None, per_class=None, train=None
+) -> dict:
+    """{width: TrainCall} of one sweep on `seeds`: the preset's `widths` and
+    `sweep_per_class` with the one recipe's training ("scale") unless `widths`, `per_class`
+    or `train` (a TrainConfig of these seeds) say otherwise ("double descent")."""
+    per_class = params["sweep_per_class"] if per_class is None else per_class
+    data, rows = sweep_data(labels, tuple(seeds), per_class)
     hooks = {"train_rows": rows, "test_rows": data.test_rows}
-    train = recipe_train(params, seeds)
+    train = recipe_train(params, seeds) if train is None else train
     return {
         width: TrainCall(
             data.pool,
             ModelConfig(hidden=(width,)),
             train,
-            f"flexibility scale {labels}: width {width}",
+            f"flexibility sweep {labels}: width {width}",
             hooks,
         )
-        for width in params["widths"]
+        for width in (params["widths"] if widths is None else widths)
     }
 
 
-def sweep_rows(labels: str, fits: dict, params: dict, seeds) -> list[dict]:
-    """Tidy rows of one sweep: one per width and seed."""
+def sweep_rows(labels: str, fits: dict, params: dict, seeds, widths=None) -> list[dict]:
+    """Tidy rows of one sweep: one per width (the preset's `widths` unless given) and seed."""
     rows = []
-    for width in params["widths"]:
+    for width in params["widths"] if widths is None else widths:
         fit, n = fits[width], len(seeds)
         columns = {
             "test_loss": final(fit, "val_loss", n),

@@ -100,6 +100,9 @@ class HierarchyClaim(Claim):
         "in theory (Telgarsky 2016; Eldan & Shamir 2016), yet shallow networks of similar size "
         "can match deep ones in practice (Ba & Caruana 2014)",
     )
+    # one torch thread: small networks, too little work per step for a second one (see the
+    # innovations claim for what its spin-waiting costs on a shared machine)
+    threads = 1
     presets = {
         "quick": {
             "n_seeds": 3,

@@ -78,6 +78,10 @@ class InnovationsClaim(Claim):
         "He et al. 2016: plain deep networks train worse as depth grows; residual ones do not",
     )
     presets = merged_presets(SEEDS, [part.PRESETS for part in PARTS])
+    # one torch thread: its networks are small (MLPs on digits and 2-D tasks), so a second
+    # thread has too little work per step; on a shared 2-core machine its spin-waiting made
+    # the full preset take 882 s of wall time against 45 s of CPU on one thread (measured)
+    threads = 1
 
     def experiments(self, params):
         return [

@@ -48,6 +48,7 @@ class DomainSpec:
     hidden: tuple[int, ...] = ()
     architecture: str = "mlp"
     moons_samples: int = 1000
+    glyph_samples: int = GLYPHS_SAMPLES
 
     @property
     def model(self) -> ModelConfig:
@@ -94,9 +95,9 @@ def shift(dataset: Dataset, degrees: float, scale: float) -> Dataset:
 
 
 @lru_cache(maxsize=1)
-def glyph_source() -> Dataset:
+def glyph_source(n_samples: int = GLYPHS_SAMPLES) -> Dataset:
     """The one glyph set every seed pretrains on (drawn once: it takes seconds)."""
-    return glyphs(GLYPHS_SAMPLES, data_seed=GLYPHS_DATA_SEED)
+    return glyphs(n_samples, data_seed=GLYPHS_DATA_SEED)
 
 
 def seed_tasks(spec: DomainSpec, seed: int) -> tuple[Dataset, Dataset]:
@@ -112,7 +113,7 @@ def seed_tasks(spec: DomainSpec, seed: int) -> tuple[Dataset, Dataset]:
         )
         return source, shift(target, ROTATION_DEGREES, SCALE)
     if spec.kind == "glyphs":  # a broad source (24 glyph classes) -> all 10 digits
-        source = glyph_source()
+        source = glyph_source(spec.glyph_samples)
         return source, load_dataset("digits", data_seed=data_seed(seed))
     raise ValueError(f"kind={spec.kind!r} is not a domain; expected 'digits', 'moons' or 'glyphs'.")
 
@@ -137,16 +138,31 @@ def pool_unique(datasets, seeds) -> SeedData:
     )
 
 
+def shared_pool(dataset: Dataset, seeds) -> SeedData:
+    """One dataset that every seed trains on (the glyph source), pooled once: member m's
+    train and test rows are the dataset's own (its pretraining still shuffles and
+    initialises by its seed)."""
+    seeds = tuple(int(s) for s in seeds)
+    X = np.concatenate([dataset.X_train, dataset.X_test])
+    y = np.concatenate([dataset.y_train, dataset.y_test])
+    pool = replace(dataset, X_train=X, y_train=y, X_test=X, y_test=y)
+    n_train, n_test = len(dataset.X_train), len(dataset.X_test)
+    train_rows = np.tile(np.arange(n_train), (len(seeds), 1))
+    test_rows = np.tile(n_train + np.arange(n_test), (len(seeds), 1))
+    return SeedData(pool, seeds, train_rows, test_rows, (dataset,) * len(seeds))
+
+
 @lru_cache(maxsize=8)
 def domain_data(spec: DomainSpec, seeds: tuple[int, ...]) -> DomainData:
     """Every seed's source and target, pooled (built once per spec and seeds: training and
     the analysis of its fits read the same arrays)."""
     pairs = [seed_tasks(spec, s) for s in seeds]
-    return DomainData(
-        spec,
-        pool_unique([source for source, _ in pairs], seeds),
-        pool_unique([target for _, target in pairs], seeds),
-    )
+    sources = [source for source, _ in pairs]
+    if all(source is sources[0] for source in sources):  # one shared source (glyphs)
+        source = shared_pool(sources[0], seeds)
+    else:
+        source = pool_unique(sources, seeds)
+    return DomainData(spec, source, pool_unique([target for _, target in pairs], seeds))
 
 
 @dataclass(frozen=True)
