@@ -113,6 +113,8 @@ def cmd_report(args) -> int:
             "whydl report: --no-train trains nothing, so it takes no --executor or --split. "
             f"Run '{without(args.command_line, '--executor', '--scheduler', '--split')}'."
         )
+    if args.jobs is not None:
+        _check_jobs(args)
     check_output_dir(args.out)
     if not args.no_train:
         check_output_file(store, "--store")
@@ -126,6 +128,7 @@ def cmd_report(args) -> int:
                 not args.no_train,
                 verbose=True,
                 executor=executor,
+                jobs=args.jobs,
             )
     except KeyboardInterrupt:
         print(f"finished trainings are saved in {store}: run again to resume.", file=sys.stderr)
@@ -135,6 +138,16 @@ def cmd_report(args) -> int:
         print(f"error: these claims failed (see above): {', '.join(failed)}", file=sys.stderr)
         return 1
     return 0
+
+
+def _check_jobs(args) -> None:
+    """--jobs runs claims side by side in this machine's processes: nothing else takes it."""
+    if args.no_train or args.executor != "local":
+        what = "--no-train trains nothing" if args.no_train else "--executor dask trains there"
+        raise UsageError(
+            f"whydl report: {what}, so it takes no --jobs. "
+            f"Run '{without(args.command_line, '--jobs')}'."
+        )
 
 
 class _open_executor:

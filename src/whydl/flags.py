@@ -45,6 +45,19 @@ def parse_port(text: str) -> int:
     return port
 
 
+def parse_jobs(text: str) -> int:
+    try:
+        jobs = int(text)
+    except ValueError:
+        jobs = 0
+    if jobs < 1:
+        raise argparse.ArgumentTypeError(
+            f"expected a number of processes >= 1 (1 runs the claims one after the other; "
+            f"leave --jobs out for one per core), got {text!r}"
+        )
+    return jobs
+
+
 # a field's annotation -> how argparse reads its value ("float | None" reads as float)
 PARSERS = {"int": int, "float": float, "str": str, "tuple[int, ...]": parse_widths}
 

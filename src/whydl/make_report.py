@@ -12,6 +12,7 @@ PosixPath('runs/report/index.html')
 
 from __future__ import annotations
 
+import os
 import time
 from pathlib import Path
 
@@ -23,7 +24,7 @@ from whydl.store import MissingResults, Store
 
 
 def build_report(
-    preset: str = "quick",
+    preset: str = "full",
     seeds: int | None = None,
     out="runs",
     store=None,
@@ -31,6 +32,7 @@ def build_report(
     claims=None,
     verbose: bool = False,
     executor=None,
+    jobs: int | None = None,
 ) -> tuple[Path, list[str]]:
     """Write `<out>/report/index.html`; return its path and the names of claims that failed.
 
@@ -38,7 +40,8 @@ def build_report(
     (default `<out>/whydl.db`); their outputs go to `<out>/claims/NAME/`. With `train=False`
     nothing runs: the records stored by an earlier report (same preset and seeds) are
     rendered, and `MissingResults` names whatever is missing. `executor` (see
-    `whydl.runtime`; default this process) trains the claims' jobs.
+    `whydl.runtime`; default this process) trains the claims' jobs. `jobs` claims run side by
+    side, each in its own process (default: one per core; see `runtime.run_claims`).
     """
     started = time.perf_counter()
     out = Path(out)
@@ -54,8 +57,9 @@ def build_report(
         )
     with Store(store_path, create=train) as db:
         if train:
+            jobs = jobs if jobs is not None else os.cpu_count() or 1
             records, failed = run_claims(
-                chosen, preset, seeds, db, out / "claims", executor, verbose
+                chosen, preset, seeds, db, out / "claims", executor, verbose, jobs
             )
             demo = run_demo(demo_seeds, db, executor, verbose)
         else:

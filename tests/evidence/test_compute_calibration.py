@@ -36,6 +36,7 @@ def test_the_claim_lists_its_rules_at_the_full_counts():
     assert all(RULES[name][0].repeats == FULL["repeats"] for name in timings)
 
 
+@pytest.mark.slow  # 18 s; the shipped rates (test_calibration_file) hold it in every run
 def test_frontier_rule_is_calibrated_under_configuration_noise():
     rule, n_selection = RULES["frontier"]
     assert fr.CONFIG_SD > 0  # each configuration's own luck, shared by all its seeds

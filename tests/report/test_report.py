@@ -28,7 +28,7 @@ def registry():
 @pytest.fixture(scope="module")
 def report(registry, tmp_path_factory):
     out = tmp_path_factory.mktemp("runs")
-    code = main(["report", "--seeds", SEEDS, "--out", str(out)])
+    code = main(["report", "--preset", "quick", "--seeds", SEEDS, "--out", str(out)])
     return code, out
 
 
@@ -99,7 +99,7 @@ def test_report_makes_no_external_reference(report):
 def test_rerun_trains_nothing(report):
     _, out = report
     before = count_members(out)
-    assert main(["report", "--seeds", SEEDS, "--out", str(out)]) == 0
+    assert main(["report", "--preset", "quick", "--seeds", SEEDS, "--out", str(out)]) == 0
     with Store(out / "whydl.db") as store:
         record = store.get_result("toy", "quick", int(SEEDS))
     assert record["trained_members"] == 0 and record["cached_members"] == 2 * int(SEEDS)
@@ -109,7 +109,10 @@ def test_rerun_trains_nothing(report):
 def test_no_train_renders_from_the_store(report, capsys):
     _, out = report
     (out / "report" / "index.html").unlink()
-    assert main(["report", "--no-train", "--seeds", SEEDS, "--out", str(out)]) == 0
+    assert (
+        main(["report", "--no-train", "--preset", "quick", "--seeds", SEEDS, "--out", str(out)])
+        == 0
+    )
     html = page(out)
     assert 'id="claim-toy"' in html and "Nobody et al. 2024" in html and "<svg" in html
     assert main(["report", "--no-train", "--preset", "full", "--out", str(out)]) == 2

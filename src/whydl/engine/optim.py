@@ -110,11 +110,37 @@ class StackedOptimizer:
     tensor([-0.1000, -0.0100, -0.0010])
     """
 
-    def __init__(self, params, name="adam", lr=0.01, weight_decay=0.0, momentum=0.9):
+    def __init__(self, params, name="adam", lr=0.01, weight_decay=0.0, momentum=0.9, flat=None):
         if name not in OPTIMIZERS:
             raise ValueError(f"optimizer={name!r} is not one of {OPTIMIZERS}.")
         self.params = list(params)
-        n_members = len(self.params[0]) if self.params else None
+        # `flat`: one 1-D buffer that `params` tile in order (`StackedMLP.flat`); the step then
+        # runs on it alone, the gradients concatenated into one tensor to match
+        self.sizes = [p.numel() for p in self.params]
+        if flat is not None:
+            if (
+                flat.dim() != 1
+                or flat.numel() != sum(self.sizes)
+                or not all(
+                    p.untyped_storage().data_ptr() == flat.untyped_storage().data_ptr()
+                    for p in self.params
+                )
+            ):
+                raise ValueError("flat must be the 1-D buffer that params are views of, in order.")
+            self.members, self.params = len(self.params[0]), [flat]
+            # each element's member, for per-member values: one gather spreads them
+            self.member_of = torch.cat(
+                [
+                    torch.arange(self.members, device=flat.device).repeat_interleave(
+                        size // self.members
+                    )
+                    for size in self.sizes
+                ]
+            )
+        self.flat = flat
+        n_members = None
+        if self.params:
+            n_members = self.members if flat is not None else len(self.params[0])
         device = self.params[0].device if self.params else None
         lr, weight_decay, momentum = (
             _hyperparameter(n, v, n_members, device)
@@ -140,9 +166,13 @@ class StackedOptimizer:
         if not torch.is_tensor(value) or not self.params:
             return value
         value = value.to(self.params[0].dtype)
+        if self.flat is not None:  # member m's value over each parameter's block of member m
+            return [value[self.member_of]]
         return [value.view(-1, *[1] * (p.dim() - 1)) for p in self.params]
 
     def step(self, grads: list[torch.Tensor]) -> None:
+        if self.flat is not None:
+            grads = [torch.cat([g.reshape(-1) for g in grads])]
         p, neg_lr, momentum = self.params, self._neg_lr, self._momentum
         self.step_count += 1
         if self.decays and self.name == "adamw":

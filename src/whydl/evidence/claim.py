@@ -33,6 +33,9 @@ class Claim:
     # torch threads while this claim trains here (None: the engine's choice per call);
     # executors' workers set their own
     threads: int | None = None
+    # its experiments time this machine (wall-clock seconds): `whydl report` runs it alone,
+    # with no other claim beside it competing for the cores
+    times_this_machine: bool = False
 
     def experiments(self, params: dict) -> list:
         """The claim's experiments for these settings (`whydl.evidence.experiment`)."""

@@ -8,15 +8,19 @@ that the report renders without training (`whydl report --no-train`).
 
 from __future__ import annotations
 
+import importlib
+import multiprocessing
 import sys
 import time
 import traceback
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
 import matplotlib.pyplot as plt
 
 from whydl.config import article_config
+from whydl.engine import fit as engine_fit
 from whydl.environment import environment
 from whydl.evidence import ClaimResult, get_claim
 from whydl.evidence.record import claim_command, claim_record
@@ -26,6 +30,7 @@ from whydl.plots.svg import figure_svg
 from whydl.result import TrainResult, load_data
 from whydl.runtime.cache import CachedContext
 from whydl.runtime.jobs import SweepFailed
+from whydl.runtime.local import LocalExecutor
 from whydl.store import MissingResults, Store
 
 DEMO_SEEDS = 10  # the report's demo: the article's network on this many seeds
@@ -57,35 +62,93 @@ def run_claim(claim, preset, seeds, store: Store, out, executor=None, verbose=Fa
     return ClaimRun(result, record, ctx.n_members, ctx.n_cached)
 
 
-def run_claims(claims, preset, seeds, store: Store, out, executor=None, verbose=False):
-    """Run every claim; return (records, names of those that failed). One broken claim does
-    not hide the others' evidence: its record says what went wrong."""
-    records, failed = [], []
+def run_claims(
+    claims, preset, seeds, store: Store, out, executor=None, verbose=False, jobs: int = 1
+):
+    """Run every claim; return (records, names of those that failed), in the claims' order.
+    One broken claim does not hide the others' evidence: its record says what went wrong.
+
+    With `jobs` > 1 and training here (no executor, or the plain local one), registered
+    claims run side by side, each in its own process on one core, writing to the one store
+    (SQLite in WAL mode takes their writes in turn): most claims train on one thread, so on
+    N cores N claims take about the time of one. A claim that times this machine
+    (`Claim.times_this_machine`) and any claim not in the registry run here, one after the
+    other, before the others start, so nothing competes with a timing."""
+    claims = list(claims)
+    apart = [c for c in claims if jobs > 1 and _trains_here(executor) and _runs_apart(c)]
+    outcome = {}
     for claim in claims:
-        if verbose:
-            print(f"claim {claim.name} ({preset} preset)", flush=True)
-        try:
-            run = run_claim(claim, preset, seeds, store, Path(out) / claim.name, executor, verbose)
-        except (KeyboardInterrupt, MissingResults):
-            raise
-        except Exception as e:
-            if isinstance(e, SweepFailed):  # its message names every failed job
-                print(f"claim {claim.name}: {e}", file=sys.stderr)
-            else:
-                traceback.print_exc(file=sys.stderr)
-            failed.append(claim.name)
-            n_seeds = claim.params(preset, seeds)["n_seeds"]
-            records.append(
-                {
-                    "name": claim.name,
-                    "title": claim.title,
-                    "error": f"{type(e).__name__}: {e}",
-                    "command": claim_command(claim.name, preset, n_seeds),
-                }
+        if claim not in apart:
+            outcome[claim.name] = _claim_here(claim, preset, seeds, store, out, executor, verbose)
+    if apart:
+        outcome |= _claims_apart(apart, preset, seeds, store.path, out, verbose, jobs)
+    records = [outcome[c.name][0] for c in claims]
+    return records, [c.name for c in claims if outcome[c.name][1]]
+
+
+def _trains_here(executor) -> bool:
+    return executor is None or (type(executor) is LocalExecutor and executor.fit is engine_fit)
+
+
+def _runs_apart(claim) -> bool:
+    """A claim that a worker process can import (its module's CLAIM) and that times nothing."""
+    module = sys.modules.get(type(claim).__module__)
+    return getattr(module, "CLAIM", None) is claim and not claim.times_this_machine
+
+
+def _claim_here(claim, preset, seeds, store, out, executor, verbose) -> tuple[dict, bool]:
+    """(record, failed?) of one claim run in this process."""
+    if verbose:
+        print(f"claim {claim.name} ({preset} preset)", flush=True)
+    try:
+        run = run_claim(claim, preset, seeds, store, Path(out) / claim.name, executor, verbose)
+    except (KeyboardInterrupt, MissingResults):
+        raise
+    except Exception as e:
+        if isinstance(e, SweepFailed):  # its message names every failed job
+            print(f"claim {claim.name}: {e}", file=sys.stderr)
+        else:
+            traceback.print_exc(file=sys.stderr)
+        n_seeds = claim.params(preset, seeds)["n_seeds"]
+        return {
+            "name": claim.name,
+            "title": claim.title,
+            "error": f"{type(e).__name__}: {e}",
+            "command": claim_command(claim.name, preset, n_seeds),
+        }, True
+    return run.record, False
+
+
+def _claim_in_worker(module, preset, seeds, store_path, out, verbose) -> tuple[dict, bool]:
+    """A worker process's job: one claim (its module's CLAIM), through its own connection to
+    the store."""
+    claim = importlib.import_module(module).CLAIM
+    with Store(store_path) as store:
+        return _claim_here(claim, preset, seeds, store, out, None, verbose)
+
+
+def _claims_apart(claims, preset, seeds, store_path, out, verbose, jobs) -> dict:
+    """name -> (record, failed?) of claims run side by side in `jobs` worker processes
+    (spawned: a fork would copy this process's torch threads and open store)."""
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(min(jobs, len(claims)), mp_context=context) as pool:
+        futures = {
+            c.name: pool.submit(
+                _claim_in_worker,
+                type(c).__module__,
+                preset,
+                seeds,
+                str(store_path),
+                str(out),
+                verbose,
             )
-            continue
-        records.append(run.record)
-    return records, failed
+            for c in claims
+        }
+        try:
+            return {name: future.result() for name, future in futures.items()}
+        except KeyboardInterrupt:
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
 
 
 def stored_claims(claims, preset, seeds, store: Store):

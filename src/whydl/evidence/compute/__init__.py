@@ -51,6 +51,7 @@ class ComputeClaim(Claim):
         "Raina et al. 2009: GPUs trained large networks up to ~70x faster than a CPU",
         "Hestness et al. 2017: growing data and models need compute to grow with them",
     )
+    times_this_machine = True  # its timings: run alone (see Claim)
     presets = {
         "quick": {
             "n_seeds": 3,
