@@ -39,3 +39,13 @@ def test_a_timing_claim_and_one_a_worker_cannot_import_run_here():
         name = "data"  # the registry's name, but not any module's CLAIM
 
     assert not _runs_apart(Local())
+
+
+def test_a_worker_that_dies_fails_its_claim_and_the_report_still_returns(tmp_path, capsys):
+    from tests.report.dying_claim import CLAIM as DYING
+
+    with Store(tmp_path / "whydl.db") as store:
+        records, failed = run_claims([DYING], "quick", None, store, tmp_path, jobs=2)
+    assert failed == ["dying"]
+    assert "worker process died" in records[0]["error"] and "--jobs 1" in records[0]["error"]
+    assert "claim dying: its worker process died" in capsys.readouterr().err

@@ -14,6 +14,7 @@ import sys
 import time
 import traceback
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -72,8 +73,9 @@ def run_claims(
     claims run side by side, each in its own process on one core, writing to the one store
     (SQLite in WAL mode takes their writes in turn): most claims train on one thread, so on
     N cores N claims take about the time of one. A claim that times this machine
-    (`Claim.times_this_machine`) and any claim not in the registry run here, one after the
-    other, before the others start, so nothing competes with a timing."""
+    (`Claim.times_this_machine`) and any claim a worker could not import (not its module's
+    `CLAIM`) run here, one after the other, before the others start, so nothing competes
+    with a timing."""
     claims = list(claims)
     apart = [c for c in claims if jobs > 1 and _trains_here(executor) and _runs_apart(c)]
     outcome = {}
@@ -109,14 +111,19 @@ def _claim_here(claim, preset, seeds, store, out, executor, verbose) -> tuple[di
             print(f"claim {claim.name}: {e}", file=sys.stderr)
         else:
             traceback.print_exc(file=sys.stderr)
-        n_seeds = claim.params(preset, seeds)["n_seeds"]
-        return {
-            "name": claim.name,
-            "title": claim.title,
-            "error": f"{type(e).__name__}: {e}",
-            "command": claim_command(claim.name, preset, n_seeds),
-        }, True
+        return _error_record(claim, preset, seeds, f"{type(e).__name__}: {e}"), True
     return run.record, False
+
+
+def _error_record(claim, preset, seeds, error: str) -> dict:
+    """The record of a claim that failed: the report's error card, with the command to rerun."""
+    n_seeds = claim.params(preset, seeds)["n_seeds"]
+    return {
+        "name": claim.name,
+        "title": claim.title,
+        "error": error,
+        "command": claim_command(claim.name, preset, n_seeds),
+    }
 
 
 def _claim_in_worker(module, preset, seeds, store_path, out, verbose) -> tuple[dict, bool]:
@@ -145,10 +152,22 @@ def _claims_apart(claims, preset, seeds, store_path, out, verbose, jobs) -> dict
             for c in claims
         }
         try:
-            return {name: future.result() for name, future in futures.items()}
+            return {c.name: _outcome(c, futures[c.name], preset, seeds) for c in claims}
         except KeyboardInterrupt:
             pool.shutdown(wait=False, cancel_futures=True)
             raise
+
+
+def _outcome(claim, future, preset, seeds) -> tuple[dict, bool]:
+    """A worker's (record, failed?). A worker that dies (killed, out of memory) breaks the
+    pool: the claims that had not finished get an error record (the report still renders
+    those that had), saying to run them one after the other; what they trained is stored."""
+    try:
+        return future.result()
+    except BrokenProcessPool as e:
+        print(f"claim {claim.name}: its worker process died ({e})", file=sys.stderr)
+        error = f"a worker process died ({e}); rerun with --jobs 1 to run the claims one by one"
+        return _error_record(claim, preset, seeds, error), True
 
 
 def stored_claims(claims, preset, seeds, store: Store):
