@@ -114,13 +114,18 @@ def schedule(n_rows: int, steps: int) -> tuple[int, int]:
     return TARGET_BATCH, math.ceil(steps / math.ceil(n_rows / TARGET_BATCH))
 
 
+def layout_of(kind, rates: dict, seeds) -> list[tuple[str, float, int]]:
+    """(method, lr, seed) of every member of one packed call, in member order."""
+    return [(method, lr, s) for method in kind for lr in rates[method] for s in seeds]
+
+
 def packed_call(data: DomainData, states, seeds, k, kind, rates: dict, steps: int):
     """One TrainCall at one k for every (method, learning rate) of `kind` (TRAINED or
     PROBED), seed by seed: `rates` maps method -> its rates; each member trains at its own
     rate (`member_lr`), as if alone. Returns (call, layout), layout[i] = (method, lr, seed)."""
     seeds = tuple(seeds)
     rows = k_rows(data, k, seeds)
-    layout = [(method, lr, s) for method in kind for lr in rates[method] for s in seeds]
+    layout = layout_of(kind, rates, seeds)
     where = {s: m for m, s in enumerate(seeds)}  # seed -> its pretrained network and test rows
     train_rows = np.stack([rows[s] for _, _, s in layout])
     test_rows = np.stack([data.target.test_rows[where[s]] for _, _, s in layout])
@@ -129,13 +134,12 @@ def packed_call(data: DomainData, states, seeds, k, kind, rates: dict, steps: in
     batch, epochs = schedule(train_rows.shape[1], steps)
     train = TrainConfig(n_seeds=len(layout), epochs=epochs, batch_size=batch)  # lr: member_lr
     hooks = {"member_lr": [lr for _, lr, _ in layout]}
+    nets = {m: networks(data, states, seeds, m) for m in kind}
     if kind == TRAINED:
-        nets = {m: networks(data, states, seeds, m) for m in kind}
         members = [nets[m][where[s]] for m, _, s in layout]
         hooks |= {"members": members, "train_rows": train_rows, "test_rows": test_rows}
         return TrainCall(data.target.pool, data.spec.model, train, tag, hooks), layout
     blocks = [(m, s) for m in kind for s in seeds]  # one feature block per network
-    nets = {m: networks(data, states, seeds, m) for m in kind}
     dataset, offsets = feature_pool(data, [nets[m][where[s]] for m, s in blocks])
     offset = np.array([offsets[blocks.index((m, s))] for m, _, s in layout])[:, None]
     head = ModelConfig(hidden=())
@@ -147,6 +151,23 @@ def packed_call(data: DomainData, states, seeds, k, kind, rates: dict, steps: in
 def accuracy_by(layout, fit) -> dict:
     """(method, lr, seed) -> final test accuracy of one packed call."""
     return dict(zip(layout, final_accuracy(fit, len(layout))))
+
+
+def sweep(ctx, data: DomainData, states, seeds, ks, rates: dict, steps: int):
+    """Every packed call at every k of `ks`, both kinds, trained in one `fit_many`:
+    {(kind, k label): fit} and {(kind, k label): layout}."""
+    calls = {
+        (kind, k.label): packed_call(data, states, seeds, k, kind, rates, steps)
+        for k in k_levels(ks, data.target.member(0))
+        for kind in (TRAINED, PROBED)
+    }
+    fits = ctx.fit_many({key: call for key, (call, _) in calls.items()}, errors="return")
+    return fits, {key: layout for key, (_, layout) in calls.items()}
+
+
+def chosen_rates(chosen: dict) -> dict:
+    """method -> (its chosen rate,): the evaluation's one rate per method, as `rates`."""
+    return {method: (chosen["lr"][method],) for method in METHODS}
 
 
 def best_lr(scores: dict) -> float:
@@ -175,17 +196,11 @@ class BroadSourceExperiment(DomainExperiment):
             data = domain_data(self.spec, seeds)
             ctx.log(f"transfer: pretraining {NAME} (selection seeds)")
             fit, states = pretrain(ctx, data, seeds, params)
-            grid = GRIDS
-            calls = {
-                (kind, k.label): packed_call(
-                    data, states, seeds, k, kind, grid, params["glyphs_steps"]
-                )
-                for k in k_levels(SELECTION_KS, data.target.member(0))
-                for kind in (TRAINED, PROBED)
-            }
-            fits = ctx.fit_many({key: call for key, (call, _) in calls.items()}, errors="return")
+            fits, layouts = sweep(
+                ctx, data, states, seeds, SELECTION_KS, GRIDS, params["glyphs_steps"]
+            )
         accuracy = {}
-        for key, (_, layout) in calls.items():
+        for key, layout in layouts.items():
             accuracy |= {(*where, key[1]): a for where, a in accuracy_by(layout, fits[key]).items()}
         scores = {
             method: {
@@ -209,28 +224,22 @@ class BroadSourceExperiment(DomainExperiment):
 
     def train(self, ctx, params, seeds, chosen):
         seeds = tuple(seeds)
-        rates = {method: (chosen["lr"][method],) for method in METHODS}
+        rates = chosen_rates(chosen)
         with torch_threads(1):
             data = domain_data(self.spec, seeds)
             ctx.log(f"transfer: pretraining {NAME}")
             fit, states = pretrain(ctx, data, seeds, params)
-            calls = {
-                (kind, k.label): packed_call(
-                    data, states, seeds, k, kind, rates, params["glyphs_steps"]
-                )
-                for k in k_levels(params["ks"], data.target.member(0))
-                for kind in (TRAINED, PROBED)
-            }
-            fits = ctx.fit_many({key: call for key, (call, _) in calls.items()}, errors="return")
+            fits, _ = sweep(ctx, data, states, seeds, params["ks"], rates, params["glyphs_steps"])
         return {PRETRAIN: fit, **fits}
 
     def rows(self, run):
         seeds = tuple(run.plan.evaluation)
         data = domain_data(self.spec, seeds)
+        rates = chosen_rates(run.chosen)
         out = []
         for k in k_levels(run.params["ks"], data.target.member(0)):
             for kind in (TRAINED, PROBED):
-                layout = [(m, run.chosen["lr"][m], s) for m in kind for s in seeds]
+                layout = layout_of(kind, rates, seeds)
                 for (method, _, s), value in accuracy_by(layout, run.fits[kind, k.label]).items():
                     copied = 0 if method == SCRATCH else self.spec.n_layers
                     out.append(spec_row(self.spec, s, method, copied, k, value))
