@@ -1,6 +1,6 @@
 """The article's experiment, timed side by side in one run.
 
-    python benchmarks/bench_article.py [--loop-seeds 100] [--keras-python PATH]
+    python benchmarks/bench_article.py [--loop-seeds 100] [--keras-python PATH] [--jax-python PATH]
 
 Peers, all on make_moons(1000, noise=0.1, random_state=42) with a 70/30 split, a 2-10-10-1
 ReLU network, Adam(lr=0.01), batch 32, 100 epochs:
@@ -12,6 +12,9 @@ ReLU network, Adam(lr=0.01), batch 32, 100 epochs:
   - the article's Keras script (benchmarks/article_keras.py), end to end, when an
     interpreter with TensorFlow is available (--keras-python, $WHYDL_KERAS_PYTHON, or this
     one); skipped otherwise;
+  - the fused JAX reference (benchmarks/article_jax.py: `lax.scan` + `vmap`, one XLA program)
+    at --seeds, its first call (with its compile) and its warm call, when an interpreter
+    with jax is given (--jax-python or $WHYDL_JAX_PYTHON); skipped otherwise;
   - `whydl demo` end to end and `whydl --help`, as subprocesses (wall clock).
 Single-seed timings are the best of --repeats runs, for every peer alike. Prints a table of
 times, mean test accuracies and ratios; --json writes the numbers.
@@ -142,12 +145,33 @@ def keras_script(python: str):
     return seconds, float(values["fit_seconds"]), float(values["test_accuracy"])
 
 
+def jax_python(arg):
+    for candidate in (arg, os.environ.get("WHYDL_JAX_PYTHON")):
+        if candidate and subprocess.run([candidate, "-c", "import jax"]).returncode == 0:
+            return candidate
+    return None
+
+
+def jax_reference(python: str, n_seeds: int) -> dict:
+    """The fused JAX program's (first call with its compile, warm call, accuracy)."""
+    r = subprocess.run(
+        [python, str(HERE / "article_jax.py"), "--seeds", str(n_seeds)],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return json.loads(r.stdout.strip().splitlines()[-1])
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--seeds", type=int, default=100, help="members trained at once (100)")
     p.add_argument("--loop-seeds", type=int, default=100, help="seeds for the per-seed loop")
     p.add_argument("--repeats", type=int, default=3, help="repeats of single-seed timings")
     p.add_argument("--keras-python", help="an interpreter with TensorFlow installed")
+    p.add_argument(
+        "--jax-python", help="an interpreter with jax installed (the fused reference, optional)"
+    )
     p.add_argument("--json", help="write the numbers to this file")
     args = p.parse_args()
 
@@ -172,6 +196,9 @@ def main() -> None:
     python = keras_python(args.keras_python)
     r["keras"] = keras_script(python) if python else None
     print(f"measured keras: {r['keras']}", flush=True)
+    python = jax_python(args.jax_python)
+    r["jax"] = jax_reference(python, args.seeds) if python else None
+    print(f"measured jax: {r['jax']}", flush=True)
 
     env = {
         "python": sys.version.split()[0],
@@ -191,6 +218,17 @@ def main() -> None:
     ]
     if r["keras"]:
         rows.append(("article's Keras script (fit only)", r["keras"][1], r["keras"][2]))
+    if r["jax"]:
+        rows.append(
+            (f"JAX scan + vmap, {args.seeds} seeds, warm", r["jax"]["warm_s"], r["jax"]["accuracy"])
+        )
+        rows.append(
+            (
+                f"JAX scan + vmap, {args.seeds} seeds, with compile",
+                r["jax"]["first_call_s"],
+                r["jax"]["accuracy"],
+            )
+        )
     for name, seconds, accuracy in rows:
         print(f"{name:44s} {seconds:9.3f} {accuracy:9.4f}")
     print(f"{'whydl demo, end to end (wall)':44s} {r['demo_wall']:9.3f}")
@@ -213,6 +251,13 @@ def main() -> None:
             r["keras"][0] / r["demo_wall"]
         )
         ratios["fit: Keras / whydl 1 seed"] = r["keras"][1] / r["whydl_1"][0]
+    if r["jax"]:
+        ratios[f"{args.seeds} seeds: whydl / JAX warm (target <= 1.2)"] = (
+            r["whydl_many"][0] / r["jax"]["warm_s"]
+        )
+        ratios[f"{args.seeds} seeds: JAX with compile / whydl (target > 1)"] = (
+            r["jax"]["first_call_s"] / r["whydl_many"][0]
+        )
     for name, value in ratios.items():
         print(f"{name:60s} {value:8.3f}")
     if args.json:

@@ -11,6 +11,7 @@ import os
 import pty
 import re
 import subprocess
+import time
 
 import pytest
 
@@ -77,18 +78,23 @@ def test_phase_prints_on_a_terminal_only():
     assert pipe.getvalue() == ""
 
 
-def test_the_bar_shows_after_2_s_even_before_the_first_epoch_ends():
+def test_the_bar_shows_after_2_s_and_keeps_its_clock_moving_in_a_slow_epoch():
     tty = _Terminal()
     bar = Progress(100, stream=tty)
-    bar.timer.join(timeout=10)  # fires at 2 s: nothing has called update() yet
+    time.sleep(3.6)  # the heartbeat draws at 2 s and each second after: nothing called update()
     bar.close()
-    assert tty.getvalue().startswith("\rtraining [") and " 0/100 " in tty.getvalue()
+    draws = tty.getvalue().split("\r")[1:]
+    assert len(draws) >= 2 and all(" 0/100 " in d for d in draws)
+    seconds = [float(re.search(r" ([\d.]+)s ", d).group(1)) for d in draws]
+    assert seconds == sorted(seconds) and seconds[-1] - seconds[0] >= 0.9
     assert tty.getvalue().endswith("\n")
+    bar.timer.join(timeout=5)
+    assert not bar.timer.is_alive()  # close() stops the heartbeat
 
 
 def test_a_closed_bar_draws_nothing_later():
     tty = _Terminal()
     bar = Progress(100, stream=tty)
     bar.close()
-    bar._draw_late()  # as a timer that fired just as close() ran
+    bar._draw()  # as a heartbeat that fired just as close() ran
     assert tty.getvalue() == ""

@@ -351,3 +351,17 @@ def test_a_members_own_learning_rate_is_its_key_as_if_it_trained_alone(tmp_path,
     torch.testing.assert_close(
         stacked.stack.state_dict(1), fresh.stack.state_dict(0), atol=1e-5, rtol=0
     )
+
+
+def test_init_scale_and_label_noise_are_keyed_and_their_defaults_keep_the_plain_key(tmp_path):
+    from whydl.data import article_moons
+    from whydl.store import member_key, member_specs
+
+    ds, model, train = article_moons(), ModelConfig(), TrainConfig(n_seeds=2)
+    plain = [member_key(s) for s in member_specs(ds, model, train)]
+    for hook in ("member_init_scale", "member_label_noise"):
+        default = 1.0 if hook == "member_init_scale" else 0.0
+        keys = [
+            member_key(s) for s in member_specs(ds, model, train, values={hook: [default, 0.5]})
+        ]
+        assert keys[0] == plain[0] and keys[1] != plain[1]

@@ -16,7 +16,6 @@ import csv
 import io
 from pathlib import Path
 
-import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
@@ -202,8 +201,6 @@ class TrainResult:
         fig = self.plot()
         buf = io.StringIO()
         fig.savefig(buf, format="svg")
-
-        plt.close(fig)
         svg = base64.b64encode(buf.getvalue().encode()).decode()
         return (
             f"<div><b>{self.headline()}</b><br><code>{self.summary()}</code><br>"
@@ -222,8 +219,8 @@ class TrainResult:
         with written_together(out) as tmp:
             with phase("drawing figures"):  # on a terminal only: 1000 members take seconds
                 fig = self.plot()
+                # not registered with pyplot (`new_figure`): freed when it goes, no close
                 written = save_figure(fig, tmp / figure_name)
-                plt.close(fig)
             with phase("writing files"):
                 write_json(tmp / "metrics.json", self.metrics_)
                 write_json(tmp / "config.json", self.used_config())

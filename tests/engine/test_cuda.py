@@ -152,8 +152,8 @@ def test_the_cnn_leaves_the_callers_tf32_setting_alone():
 
 def test_early_stopping_restores_the_best_weights_on_cuda(small):
     from whydl.engine import tasks
+    from whydl.engine.data import VALIDATION_STREAM
     from whydl.engine.device import derive_seed
-    from whydl.engine.trainer import VALIDATION_STREAM
 
     train = TrainConfig(epochs=300, early_stopping=True, patience=3, lr=0.05, device="cuda")
     f = fit(small, ModelConfig(hidden=(64, 64)), train)

@@ -150,3 +150,97 @@ def test_optimizer_refuses_a_wrong_number_of_values():
     params = [torch.zeros(3, 2)]
     with pytest.raises(ValueError, match=r"lr has shape \(2,\); expected a float or \(3,\)"):
         StackedOptimizer(params, "sgd", lr=[0.1, 0.2])
+
+
+def test_repeated_member_seeds_train_each_member_as_alone(moons):
+    """`member_seeds` may repeat a seed (the runtime's grouped calls): each member is still
+    the one its own seed and rate give alone."""
+    seeds, lrs = [5, 5, 6], [0.01, 0.1, 0.01]
+    config = TrainConfig(epochs=EPOCHS, n_seeds=3)
+    together = fit(moons, MODEL, config, member_seeds=seeds, member_lr=lrs)
+    assert together.seeds == seeds
+    for m, (seed, lr) in enumerate(zip(seeds, lrs)):
+        alone = fit(moons, MODEL, TrainConfig(epochs=EPOCHS, n_seeds=1, seed=seed, lr=lr))
+        np.testing.assert_allclose(
+            together.history.train_loss[m], alone.history.train_loss[0], rtol=TOL, atol=TOL
+        )
+
+
+def test_divergence_is_told_per_member_when_seeds_repeat(moons):
+    config = TrainConfig(epochs=EPOCHS, n_seeds=2, optimizer="nesterov")
+    f = fit(moons, MODEL, config, member_seeds=[0, 0], member_lr=[0.01, 100.0])
+    assert list(f.ok) == [True, False]
+    assert list(f.diverged_members) == [1] and "lr=100" in f.diverged_members[1]
+
+
+@pytest.mark.parametrize("seeds", [[1, 2], [1, -1, 2], [0.5, 1, 2]])
+def test_bad_member_seeds_are_refused(moons, seeds):
+    with pytest.raises(ValueError, match="member_seeds"):
+        fit(moons, MODEL, TrainConfig(epochs=1, n_seeds=3), member_seeds=seeds)
+
+
+def test_per_member_dropout_draws_each_members_own_masks(moons):
+    """A stack whose members differ by dropout p (0 included): each member equals the one
+    trained alone with its own p, masks and all."""
+    ps = [0.0, 0.2, 0.5]
+    together = fit(moons, MODEL, TrainConfig(epochs=EPOCHS, n_seeds=3), member_dropout=ps)
+    for m, p in enumerate(ps):
+        model = ModelConfig(hidden=MODEL.hidden, dropout=p)
+        alone = fit(moons, model, TrainConfig(epochs=EPOCHS, n_seeds=1, seed=m))
+        np.testing.assert_allclose(
+            together.history.train_loss[m], alone.history.train_loss[0], rtol=TOL, atol=TOL
+        )
+        _assert_weights_close(
+            together.stack.member(m).state_dict(), alone.stack.member(0).state_dict()
+        )
+
+
+@pytest.mark.parametrize(
+    "values, message",
+    [([0.1, 0.2], r"expected \(3,\)"), ([0.1, 1.0, 0.2], r"member_dropout\[1\]=1")],
+)
+def test_bad_member_dropout_is_refused(moons, values, message):
+    with pytest.raises(ValueError, match=message):
+        fit(moons, MODEL, TrainConfig(epochs=1, n_seeds=3), member_dropout=values)
+
+
+def test_per_member_init_scale_scales_weight_matrices_only(moons):
+    config = TrainConfig(epochs=1, n_seeds=2)
+    trainer = Trainer(moons, MODEL, config, member_init_scale=[1.0, 0.5])
+    plain = build_members(moons, MODEL, [0, 1])
+    for name, tensor in trainer.net.tensors.items():
+        expected = plain[1].state_dict()[name] * (0.5 if name.endswith("weight") else 1.0)
+        torch.testing.assert_close(tensor[1], expected)
+        torch.testing.assert_close(tensor[0], plain[0].state_dict()[name])
+    # each member then trains as the member alone whose weights were scaled so
+    small = fit(moons, MODEL, TrainConfig(epochs=EPOCHS, n_seeds=2), member_init_scale=[1.0, 0.5])
+    alone = fit(
+        moons, MODEL, TrainConfig(epochs=EPOCHS, n_seeds=1, seed=1), member_init_scale=[0.5]
+    )
+    np.testing.assert_allclose(small.history.train_loss[1], alone.history.train_loss[0], TOL, TOL)
+    with pytest.raises(ValueError, match="member_init_scale"):
+        fit(moons, MODEL, TrainConfig(epochs=1, n_seeds=2), member_init_scale=[1.0, -1.0])
+
+
+def test_per_member_label_noise_corrupts_nested_labels_and_each_member_as_alone(moons):
+    from whydl.engine.label_noise import noisy_labels
+
+    y = moons.y_train
+    low, high = noisy_labels(y, 0.1, 3, 2), noisy_labels(y, 0.4, 3, 2)
+    assert 0.05 < np.mean(low != y) < 0.15 and 0.3 < np.mean(high != y) < 0.5
+    assert np.all((low != y) <= (high != y))  # the rows a lower rate corrupts, and more
+    rates = [0.0, 0.3]
+    together = fit(moons, MODEL, TrainConfig(epochs=EPOCHS, n_seeds=2), member_label_noise=rates)
+    clean = fit(moons, MODEL, TrainConfig(epochs=EPOCHS, n_seeds=1))
+    np.testing.assert_allclose(
+        together.history.train_loss[0], clean.history.train_loss[0], TOL, TOL
+    )
+    alone = fit(
+        moons, MODEL, TrainConfig(epochs=EPOCHS, n_seeds=1, seed=1), member_label_noise=[0.3]
+    )
+    np.testing.assert_allclose(
+        together.history.train_loss[1], alone.history.train_loss[0], TOL, TOL
+    )
+    assert together.history.train_metric[1, -1] < together.history.train_metric[0, -1]
+    with pytest.raises(ValueError, match="member_label_noise"):
+        fit(moons, MODEL, TrainConfig(epochs=1, n_seeds=2), member_label_noise=[0.1, 1.0])

@@ -165,8 +165,8 @@ def test_early_stopping_stops_and_keeps_the_best_weights(small):
     assert np.nanargmin(f.history.val_loss[0]) == f.epochs_run[0] - 1 - 3
     # the member was restored to its best epoch: its validation loss is the minimum again
     from whydl.engine import tasks
+    from whydl.engine.data import VALIDATION_STREAM
     from whydl.engine.device import derive_seed
-    from whydl.engine.trainer import VALIDATION_STREAM
 
     order = np.random.default_rng(derive_seed(0, VALIDATION_STREAM)).permutation(len(small.X_train))
     val = order[: round(0.1 * len(order))]

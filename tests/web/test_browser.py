@@ -182,3 +182,50 @@ def test_screenshot_of_the_running_playground(browser, server):
     until(page, lambda: epoch(page) >= 60, "epoch 60")
     page.screenshot(path=path, full_page=True)
     page.close()
+
+
+def ci_width(page) -> float | None:
+    """The width, in percentage points, of the test-accuracy CI the page shows."""
+    text = page.text_content("#test-accuracy-ci")
+    if " to " not in text:
+        return None
+    low, high = text.split("(")[1].split(")")[0].split(" to ")
+    return float(high.rstrip("%")) - float(low.rstrip("%"))
+
+
+def test_many_seeds_show_a_narrowing_ci_their_disagreement_and_each_member(browser, server):
+    """Eight seeds train as one stack: the CI over seeds narrows as they learn, the
+    disagreement view is its own picture, and a member picked in the strip is the one
+    whose neurons are drawn."""
+    page = open_page(browser, server + "#dataset=moons&n_seeds=8&lr=0.003")
+    assert page.input_value("#n_seeds") == "8"
+    page.click("#step")
+    until(page, lambda: epoch(page) == 1 and ci_width(page) is not None, "a CI after epoch 1")
+    early = ci_width(page)
+    assert "8 seeds" in page.text_content("#test-accuracy-ci")
+    assert page.locator("#members canvas").count() == 8
+    page.click("#play")
+    until(page, lambda: epoch(page) >= 60, "epoch 60")
+    page.click("#play")
+    until(page, lambda: not playing(page) and settled(page), "pause")
+    assert ci_width(page) < early  # the seeds converge: their spread narrows
+
+    mean_picture = boundary(page)
+    page.check("#show_disagreement")
+    until(page, lambda: boundary(page) != mean_picture, "the disagreement picture")
+    assert "show_disagreement=true" in page.url
+    page.uncheck("#show_disagreement")
+    until(page, lambda: boundary(page) == mean_picture, "the mean picture again")
+
+    network = page.evaluate("() => document.getElementById('network').toDataURL()")
+    page.click("#members canvas >> nth=3")
+    selected = lambda: page.get_attribute("#members canvas.selected", "title") or ""  # noqa: E731
+    until(page, lambda: selected().startswith("seed 3 "), "member 3 selected")
+    assert page.locator("#members canvas.selected").count() == 1
+    until(
+        page,
+        lambda: page.evaluate("() => document.getElementById('network').toDataURL()") != network,
+        "member 3's neurons",
+    )
+    assert page.errors == []
+    page.close()

@@ -3,6 +3,7 @@
 import base64
 
 import numpy as np
+import pytest
 import torch
 
 from whydl.data import load_dataset
@@ -95,3 +96,34 @@ def test_curves_are_subsampled_and_nan_becomes_null():
     assert frames.curves(history, 0, []) == {k: [] for k in frames.CURVE_NAMES}
     short = frames.curves(history, 5, grads)
     assert short["epoch"] == [1, 2, 3, 4, 5]
+
+
+def test_ensemble_view_mean_disagreement_and_members():
+    from whydl.config import ModelConfig, TrainConfig
+    from whydl.data import article_moons
+    from whydl.engine import fit
+
+    ds = article_moons()
+    f = fit(ds, ModelConfig(hidden=(4,)), TrainConfig(epochs=1, n_seeds=3))
+    box = frames.extent(ds)
+    grid, small = frames.plane(box, 8), frames.plane(box, 4)
+    view = frames.ensemble_view(f.stack, grid, small, "binary", np.array([True, True, True]))
+    probs = torch.sigmoid(f.stack.forward(grid)[..., 0])  # (3, 64)
+    mean = np.frombuffer(base64.b64decode(view["mean"]), np.uint8)
+    np.testing.assert_allclose(mean, np.round(probs.mean(0).numpy() * 255), atol=1)
+    votes = (probs > 0.5).float().mean(0).numpy()
+    against = np.minimum(votes, 1 - votes)  # the minority's share
+    split = np.frombuffer(base64.b64decode(view["disagreement"]), np.uint8)
+    np.testing.assert_allclose(split, np.round(against * 2 * 255), atol=1)
+    members = np.frombuffer(base64.b64decode(view["members"]), np.uint8)
+    assert members.shape == (3 * 16,) and set(members) <= {0, 1}
+    # a diverged member is left out of the vote and drawn as "no answer"
+    view = frames.ensemble_view(f.stack, grid, small, "binary", np.array([True, False, True]))
+    assert set(np.frombuffer(base64.b64decode(view["members"]), np.uint8)[16:32]) == {255}
+
+
+def test_accuracy_ci_over_members():
+    ci = frames.accuracy_ci([0.8, 0.9, 1.0, np.nan])
+    assert ci["n"] == 3 and ci["mean"] == pytest.approx(0.9)
+    assert ci["lo"] == pytest.approx(0.9 - 4.302653 * 0.1 / np.sqrt(3), abs=1e-5)
+    assert frames.accuracy_ci([0.7]) == {"mean": 0.7, "lo": 0.7, "hi": 0.7, "n": 1}

@@ -1,5 +1,6 @@
 """A tab's training session: its worker thread, its latest-frame slot and its commands."""
 
+import base64
 import io
 import json
 import time
@@ -215,3 +216,25 @@ def test_the_label_column_is_named_or_last():
     assert Upload("a.csv", "label,x1,x2\n").target == "label"
     assert Upload("a.csv", "x1,Class,x2\n").target == "Class"
     assert Upload("a.csv", "u,v,w\n").target == "w"
+
+
+def test_many_seeds_train_as_one_stack_and_a_member_can_be_selected(tab):
+    tab.send({"type": "configure", "settings": SMALL | {"n_seeds": 4}})
+    ready = tab.message("ready")
+    assert ready["seeds"] == [0, 1, 2, 3] and ready["settings"]["n_seeds"] == 4
+    tab.send({"type": "step"})
+    frame = tab.frame(lambda f: f["epoch"] == 1)
+    ensemble = frame["ensemble"]
+    r = ready["member_resolution"]
+    assert ensemble["n_members"] == 4 and len(base64.b64decode(ensemble["members"])) == 4 * r * r
+    assert frame["accuracy_ci"]["n"] == 4
+    assert frame["accuracy_ci"]["lo"] <= frame["accuracy_ci"]["mean"] <= frame["accuracy_ci"]["hi"]
+    assert frame["member"] == 0
+    tab.send({"type": "select", "member": 2})
+    chosen = tab.frame(lambda f: f["member"] == 2)
+    assert chosen["epoch"] == 1  # a view of the same run: nothing retrained
+    assert chosen["maps"] != frame["maps"]  # member 2's own neurons
+    tab.send({"type": "select", "member": 4})
+    assert "member=4 is not a member of this run" in tab.message("error")["message"]
+    tab.send({"type": "export"})
+    assert "--seeds 4" in tab.message("export")["command"]

@@ -9,6 +9,7 @@ from whydl.web.validate import (
     Settings,
     check_upload,
     options,
+    parse_member,
     parse_settings,
     safe_file_name,
 )
@@ -43,6 +44,7 @@ def test_valid_settings_are_kept():
         "batch_size": 0,
         "weight_decay": 0.001,
         "seed": 3,
+        "n_seeds": 1,
     }
     s = parse_settings(raw)
     assert s.to_dict() == {**raw, "lr": 10.0}
@@ -94,6 +96,17 @@ def test_valid_settings_are_kept():
         ({"n_points": 300}, "unknown setting(s) ['n_points']. 'n_points' is now 'n_samples'."),
         ({"train_ratio": 0.7}, "'train_ratio' is now 'test_size'"),
         ([1, 2], "settings must be an object"),
+        (
+            {"n_seeds": 33},
+            "n_seeds=33 is outside the playground's range: it takes n_seeds in 1..32",
+        ),
+        ({"n_seeds": 0}, "n_seeds=0 must be in 1..10000"),
+        ({"n_seeds": 2.5}, "n_seeds=2.5 is not an integer"),
+        (
+            {"n_seeds": 32, "n_samples": 10_000, "hidden": [64] * 8},
+            "n_seeds=32 with 10,000 points and 512 hidden neurons is more work than one tab "
+            "may take (seeds x points x neurons at most 5,120,000). Use n_seeds <= 1",
+        ),
     ],
 )
 def test_bad_settings_are_refused_with_a_message(raw, message):
@@ -148,3 +161,13 @@ def test_options_describe_the_controls():
     assert o["defaults"]["hidden"] == [10, 10]
     assert o["bounds"]["n_samples"] == [20, 10_000]  # the playground's, narrower
     assert o["bounds"]["noise"] == [0, 10] and o["sliders"]["noise"] == [0, 1]
+
+
+def test_many_seeds_cost_at_most_the_largest_single_network():
+    largest = {"n_samples": 10_000, "hidden": [64] * 8}
+    assert parse_settings(largest).n_seeds == 1  # allowed before seeds existed, still allowed
+    assert parse_settings({"n_seeds": 32}).n_seeds == 32  # the article's size, 32 seeds
+    assert parse_member(31, 32) == 31
+    for bad in (32, -1, 1.5, "0", None):
+        with pytest.raises(WhydlError, match="is not a member of this run"):
+            parse_member(bad, 32)

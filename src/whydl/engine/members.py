@@ -1,11 +1,14 @@
-"""The members a run trains: one plain module per seed, and whether they fit in memory."""
+"""The members a run trains: one plain module per seed, whether they fit in memory, and the
+per-member hooks that set them up (their seeds, dropout probabilities, initial scales)."""
 
 from __future__ import annotations
+
+import dataclasses
 
 import numpy as np
 import torch
 
-from whydl.config import ModelConfig, TrainConfig
+from whydl.config import ModelConfig, TrainConfig, option_of, show_value
 from whydl.data import Dataset
 from whydl.engine.memory import CNN_ACTIVATIONS_PER_ROW, check_fits, mlp_n_parameters
 from whydl.errors import WhydlError
@@ -68,3 +71,46 @@ def check_memory(
         optimizer=train.optimizer,
         early_stopping=train.early_stopping,
     )
+
+
+def member_dropouts(model: ModelConfig, n_members: int, values) -> list[float]:
+    """`member_dropout` checked: M probabilities within ModelConfig.dropout's bounds, for an
+    MLP (a CNN has no dropout)."""
+    if model.architecture != "mlp":
+        raise ValueError(f"member_dropout needs architecture='mlp', not {model.architecture!r}.")
+    if np.ndim(values) != 1 or len(values) != n_members:
+        raise ValueError(
+            f"member_dropout={show_value(values)} has shape {np.shape(values)}; expected "
+            f"({n_members},): one dropout probability per member."
+        )
+    field_ = next(f for f in dataclasses.fields(model) if f.name == "dropout")
+    for i, value in enumerate(np.asarray(values, dtype=float).tolist()):
+        option_of(field_).check(f"member_dropout[{i}]", value)
+    return np.asarray(values, dtype=float).tolist()
+
+
+def scale_initial_weights(net, scales) -> None:
+    """Multiply member m's weight matrices and filters by scales[m] (M positive values)."""
+    scales = np.asarray(scales, dtype=float)
+    if scales.shape != (net.M,) or not (np.isfinite(scales) & (scales > 0)).all():
+        raise ValueError(
+            f"member_init_scale has shape {scales.shape}; expected ({net.M},) positive "
+            "factors, one per member."
+        )
+    factor = torch.as_tensor(scales, dtype=torch.float32, device=net.device)
+    for name, t in net.tensors.items():
+        if name.endswith("weight") and t.dim() >= 3:  # (M, out, in, ...): not BN's (M, H)
+            t.mul_(factor.view(-1, *[1] * (t.dim() - 1)))
+
+
+def seeds_of(train: TrainConfig, member_seeds) -> list[int]:
+    """The members' seeds: the config's, or the `member_seeds` hook's (checked here)."""
+    if member_seeds is None:
+        return train.seeds
+    seeds = np.asarray(member_seeds)
+    if seeds.shape != (train.n_seeds,) or seeds.dtype.kind not in "iu" or (seeds < 0).any():
+        raise ValueError(
+            f"member_seeds has shape {seeds.shape} and dtype {seeds.dtype}; expected "
+            f"({train.n_seeds},) non-negative integers, one seed per member."
+        )
+    return [int(s) for s in seeds]

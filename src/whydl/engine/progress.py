@@ -9,6 +9,8 @@ import sys
 import threading
 import time
 
+HEARTBEAT_S = 1.0  # how often a drawn bar is redrawn while nothing else draws it
+
 
 class Progress:
     def __init__(self, total: int, label: str = "training", stream=None, enabled=None):
@@ -18,11 +20,11 @@ class Progress:
         self.start = time.perf_counter()
         self.drawn, self.done, self.note = False, 0, ""
         self.lock = threading.Lock()  # the timer's thread and update() both draw
-        # a slow first epoch (1000 members: seconds) would leave the terminal silent until
-        # it ends: after 2 s the timer draws the bar as it stands
-        self.timer = threading.Timer(2.0, self._draw_late)
-        self.timer.daemon = True  # never keeps the interpreter alive
-        if self.enabled:
+        # a slow epoch (10,000 members: about 2 s each) would leave the terminal silent until
+        # it ends: from 2 s on, a heartbeat redraws the bar each second, its clock moving
+        self.stopped = threading.Event()
+        self.timer = threading.Thread(target=self._heartbeat, daemon=True)  # never keeps
+        if self.enabled:  # the interpreter alive
             self.timer.start()
 
     def update(self, done: int, note: str = "") -> None:
@@ -35,9 +37,13 @@ class Progress:
             return
         self._draw()
 
-    def _draw_late(self) -> None:
-        if not self.drawn:
+    def _heartbeat(self) -> None:
+        if self.stopped.wait(2.0):
+            return
+        while True:
             self._draw()
+            if self.stopped.wait(HEARTBEAT_S):
+                return
 
     def _draw(self) -> None:
         with self.lock:
@@ -53,7 +59,7 @@ class Progress:
             self.drawn = True
 
     def close(self) -> None:
-        self.timer.cancel()
+        self.stopped.set()
         with self.lock:
             self.enabled = False  # a timer already running draws nothing now
             if self.drawn:

@@ -4,7 +4,7 @@
 graph), which is what makes even a single seed fast. `StackedCNN` uses grouped convolutions
 and autograd. Both are checked against plain per-member PyTorch in tests/engine.
 
-Shapes: inputs (M, B, D); hidden activations (M, B, H); outputs (M, B, K).
+Shapes: inputs (M, B, D); outputs (M, B, K). Inside StackedMLP, activations are (M, H, B).
 """
 
 from __future__ import annotations
@@ -42,14 +42,31 @@ def _position_hash(shape: tuple, device) -> torch.Tensor:
     return _hash32(index * 0x27D4EB2F + 0x165667B1)
 
 
-def dropout_mask(keys: torch.Tensor, step: int, layer: int, shape, p: float) -> torch.Tensor:
+def dropout_mask(keys: torch.Tensor, step: int, layer: int, shape, p) -> torch.Tensor:
     """Inverted-dropout mask (M, *shape) from a counter-based hash of (member key, step,
     layer, position). Unlike a shared torch RNG, member i's mask does not depend on how many
-    members train beside it, so a member trained in a stack equals the member trained alone."""
+    members train beside it, so a member trained in a stack equals the member trained alone.
+    `p` is one probability, or `MemberDropout` (one per member)."""
     base = _hash32(keys * 0x2545F491 + step * 0x6C8E9CF5 + layer * 0x3C6EF372)  # (M,)
     bits = _hash32(_position_hash(tuple(shape), keys.device) ^ base.view(-1, *[1] * len(shape)))
+    if isinstance(p, MemberDropout):
+        column = (-1, *[1] * len(shape))
+        keep = bits >= p.thresholds.view(column)
+        return keep.float().div_(p.kept.view(column))
     keep = bits >= int(p * 2**32)
     return keep.float().div_(1.0 - p)
+
+
+class MemberDropout:
+    """Per-member dropout probabilities, as `dropout_mask` applies them: each member's integer
+    threshold and kept fraction, computed as the one-probability path computes them, so a
+    member's masks are bit for bit those it would draw alone."""
+
+    def __init__(self, p, device):
+        p = [float(v) for v in p]
+        self.values = p
+        self.thresholds = torch.tensor([int(v * 2**32) for v in p], device=device)
+        self.kept = torch.tensor([1.0 - v for v in p], dtype=torch.float32, device=device)
 
 
 @contextlib.contextmanager
@@ -79,6 +96,13 @@ def _act(name: str, u: torch.Tensor) -> torch.Tensor:
     if name == "gelu":
         return torch.nn.functional.gelu(u)
     return u
+
+
+def _backward_through(name: str, da: torch.Tensor, u: torch.Tensor, a: torch.Tensor):
+    """da * d act(u) / du: the gradient passed back through the activation."""
+    if name == "relu":  # one kernel, where `da * (u > 0)` is a compare, a cast and a product
+        return torch.ops.aten.threshold_backward(da, u, 0)
+    return da * _act_grad(name, u, a)
 
 
 def _act_grad(name: str, u: torch.Tensor, a: torch.Tensor) -> torch.Tensor:
@@ -158,6 +182,15 @@ class Stacked:
 
 
 class StackedMLP(Stacked):
+    """MLP members with forward and backward written out as batched matrix products.
+
+    Inside, activations are feature-major, (M, H, B): each product is then (H, H_in) times
+    (H_in, B) with the long batch axis as the matrix's columns, which is how the CPU's
+    batched GEMM runs fast for narrow layers. Measured on two cores, one thread, the
+    article's 2-10-10-1 network: a training step's products 1.4 ms -> 0.47 ms at 100 members,
+    an evaluation over 1,000 rows 20 -> 7 ms. Inputs and outputs keep the (M, B, ...) layout.
+    """
+
     def __init__(self, modules: list[MLP], keys, device="cpu"):
         super().__init__(modules, keys, device)
         # every parameter a view of one buffer, so the optimiser's step is a handful of ops
@@ -170,40 +203,68 @@ class StackedMLP(Stacked):
         m = modules[0]
         self.n_hidden = len(m.hidden)
         self.activation, self.p = m.activation_name, m.dropout_p
+        self.drops = self.p > 0  # whether training draws dropout masks
         self.batch_norm, self.residual = m.norms is not None, m.residual
-        # views made once: the optimiser updates the tensors in place, so they stay current
+        # views made once: the optimiser updates the tensors in place, so they stay current;
+        # biases and batch-norm parameters as (M, H, 1) columns
         t = self.tensors
-        bias = lambda i: t[f"hidden.{i}.bias"].unsqueeze(1) if not self.batch_norm else None  # noqa: E731
-        self.layers = [(t[f"hidden.{i}.weight"], bias(i)) for i in range(self.n_hidden)]
+        column = lambda name: t[name].unsqueeze(2)  # noqa: E731
+        self.weights = [t[f"hidden.{i}.weight"] for i in range(self.n_hidden)]  # (M, H, H_in)
+        self.transposed = [w.mT for w in self.weights]
+        self.biases = [
+            None if self.batch_norm else column(f"hidden.{i}.bias") for i in range(self.n_hidden)
+        ]
         self.norm_params = [
-            (t[f"norms.{i}.weight"].unsqueeze(1), t[f"norms.{i}.bias"].unsqueeze(1))
+            (column(f"norms.{i}.weight"), column(f"norms.{i}.bias"))
             for i in range(self.n_hidden)
             if self.batch_norm
         ]
-        self.head = (t["out.weight"], t["out.bias"].unsqueeze(1))
+        self.head = (t["out.weight"], column("out.bias"))
+        self.head_transposed = t["out.weight"].mT
+        # the gradients' buffer, laid out like `flat` (see `gradients`)
+        self.flat_grad = torch.zeros_like(self.flat)
+        views = self.flat_grad.split(sizes)
+        self.grad_views = {n: v.view(self.tensors[n].shape) for n, v in zip(self.names, views)}
+        self.grad_list = [self.grad_views[n] for n in self.names]
+        self.grad_names = [
+            (f"hidden.{i}.weight", f"hidden.{i}.bias", f"norms.{i}.weight", f"norms.{i}.bias")
+            for i in range(self.n_hidden)
+        ]
+
+    def set_member_dropout(self, p) -> None:
+        """One dropout probability per member (M values) in place of the modules' one."""
+        self.p = MemberDropout(p, self.device)
+        self.drops = max(self.p.values) > 0
+
+    def _linear(self, W: torch.Tensor, b, h: torch.Tensor) -> torch.Tensor:
+        """W h + b, (M, H, B). `h` is (M, H_in, B), or (H_in, B) shared by every member: then
+        one matrix product serves the whole stack."""
+        if h.dim() == 2:
+            M, H, H_in = W.shape
+            z = torch.mm(W.reshape(M * H, H_in), h).view(M, H, -1)
+            return z if b is None else z.add_(b)
+        return torch.bmm(W, h) if b is None else torch.baddbmm(b, W, h)
 
     def forward(self, x: torch.Tensor, train: bool = False, step: int = 0, cache=None):
-        """Outputs (M, B, K). With `cache` (a list), saves what the backward pass needs."""
-        if x.dim() == 2:
-            x = x.expand(self.M, *x.shape)
+        """Outputs (M, B, K) for inputs (M, B, D), or (B, D) shared by every member. With
+        `cache` (a list), saves what the backward pass needs."""
         self.batches_tracked += train
-        h = x
+        h = x.transpose(-1, -2)  # (M, D, B) or (D, B): a view
         for i in range(self.n_hidden):
-            W, b = self.layers[i]
-            z = torch.bmm(h, W.transpose(1, 2)) if b is None else torch.baddbmm(b, h, W.mT)
+            z = self._linear(self.weights[i], self.biases[i], h)
             zhat = inv = None
             if self.batch_norm:
                 gamma, beta = self.norm_params[i]
                 rm = self.buffers[f"norms.{i}.running_mean"]
                 rv = self.buffers[f"norms.{i}.running_var"]
                 if train:
-                    mean = z.mean(1, keepdim=True)
-                    var = z.var(1, unbiased=False, keepdim=True)
-                    n = z.shape[1]
-                    rm.lerp_(mean.squeeze(1), BN_MOMENTUM)
-                    rv.lerp_(var.squeeze(1) * (n / max(n - 1, 1)), BN_MOMENTUM)
+                    mean = z.mean(2, keepdim=True)
+                    var = z.var(2, unbiased=False, keepdim=True)
+                    n = z.shape[2]
+                    rm.lerp_(mean.squeeze(2), BN_MOMENTUM)
+                    rv.lerp_(var.squeeze(2) * (n / max(n - 1, 1)), BN_MOMENTUM)
                 else:
-                    mean, var = rm.unsqueeze(1), rv.unsqueeze(1)
+                    mean, var = rm.unsqueeze(2), rv.unsqueeze(2)
                 inv = torch.rsqrt(var + BN_EPS)
                 zhat = (z - mean) * inv
                 u = torch.addcmul(beta, zhat, gamma)
@@ -211,56 +272,69 @@ class StackedMLP(Stacked):
                 u = z
             a = _act(self.activation, u)
             mask = None
-            if train and self.p > 0:
-                mask = dropout_mask(self.keys, step, i, a.shape[1:], self.p)
+            if train and self.drops:  # drawn as (B, H) per member: the masks do not depend
+                B, H = a.shape[2], a.shape[1]  # on the layout
+                mask = dropout_mask(self.keys, step, i, (B, H), self.p).transpose(1, 2)
                 a_out = a * mask
             else:
                 a_out = a
-            skip = self.residual and h.shape[-1] == a_out.shape[-1]
+            skip = self.residual and h.shape[-2] == a_out.shape[1]
             if cache is not None:
                 cache.append((h, u, a, mask, zhat, inv, skip))
             h = h + a_out if skip else a_out
         if cache is not None:
             cache.append(h)
         W, b = self.head
-        return torch.baddbmm(b, h, W.transpose(1, 2))
+        return self._linear(W, b, h).transpose(1, 2)
+
+    @staticmethod
+    def _weight_grad(dz: torch.Tensor, h_in: torch.Tensor, out: torch.Tensor) -> None:
+        """dL/dW = dz h_in^T into `out` (M, H, H_in); h_in may be the shared (H_in, B) input."""
+        if h_in.dim() == 2:
+            M, H, B = dz.shape
+            torch.mm(dz.reshape(M * H, B), h_in.mT, out=out.view(M * H, -1))
+        else:
+            torch.bmm(dz, h_in.mT, out=out)
 
     def gradients(self, x, y, task: str, step: int) -> list[torch.Tensor]:
         """Forward and backward by hand: every step is a few batched matmuls. No parameter
-        requires grad, so no autograd graph is built."""
+        requires grad, so no autograd graph is built.
+
+        The gradients are written into `flat_grad`, one buffer laid out like `flat`, and
+        returned as views of it (so the optimiser steps on it without gathering them): they
+        hold until the next call."""
         cache: list = []
         out = self.forward(x, train=True, step=step, cache=cache)
-        dz = tasks.loss_grad(out, y, task)  # (M, B, K)
+        dz = tasks.loss_grad(out, y, task).transpose(1, 2)  # (M, K, B)
         h = cache.pop()
-        g = {
-            "out.weight": torch.bmm(dz.transpose(1, 2), h),
-            "out.bias": dz.sum(1),
-        }
-        dh = torch.bmm(dz, self.head[0])
+        G = self.grad_views
+        self._weight_grad(dz, h, G["out.weight"])
+        torch.sum(dz, 2, out=G["out.bias"])
+        dh = torch.bmm(self.head_transposed, dz)
         for i in reversed(range(self.n_hidden)):
             h_in, u, a, mask, zhat, inv, skip = cache[i]
+            weight, bias, norm_weight, norm_bias = self.grad_names[i]
             da = dh * mask if mask is not None else dh
-            du = da * _act_grad(self.activation, u, a)
+            du = _backward_through(self.activation, da, u, a)
             if self.batch_norm:
                 gamma = self.norm_params[i][0]
-                g[f"norms.{i}.weight"] = (du * zhat).sum(1)
-                g[f"norms.{i}.bias"] = du.sum(1)
+                torch.sum(du * zhat, 2, out=G[norm_weight])
+                torch.sum(du, 2, out=G[norm_bias])
                 dzhat = du * gamma
                 # batch-norm backward: inv * (dzhat - mean(dzhat) - zhat * mean(dzhat * zhat))
                 dz = inv * (
                     dzhat
-                    - dzhat.mean(1, keepdim=True)
-                    - zhat * (dzhat * zhat).mean(1, keepdim=True)
+                    - dzhat.mean(2, keepdim=True)
+                    - zhat * (dzhat * zhat).mean(2, keepdim=True)
                 )
             else:
                 dz = du
-            g[f"hidden.{i}.weight"] = torch.bmm(dz.transpose(1, 2), h_in)
-            if not self.batch_norm:
-                g[f"hidden.{i}.bias"] = dz.sum(1)
-            if i > 0 or skip:
-                dh_in = torch.bmm(dz, self.layers[i][0])
+                torch.sum(dz, 2, out=G[bias])
+            self._weight_grad(dz, h_in, G[weight])
+            if i > 0:  # the input's own gradient is never needed
+                dh_in = torch.bmm(self.transposed[i], dz)
                 dh = dh_in + dh if skip else dh_in
-        return [g[n] for n in self.names]
+        return self.grad_list
 
 
 class StackedCNN(Stacked):

@@ -4,8 +4,10 @@ Each member is what it would be if trained alone: its own initial weights (seed 
 shuffling (a generator derived from s) and its own dropout masks (hashed from s and the
 step). Only the arithmetic is shared.
 
-Members may also differ by lr, weight decay and momentum (`member_lr`, ...): these only
-scale each member's own update, while the rest sets the shapes and schedule all share.
+Members may also differ by lr, weight decay, momentum, dropout probability, initial weight
+scale and label-noise rate (`member_lr`, ... `member_label_noise`), and a seed may repeat
+(`member_seeds`): each changes only that member's own arithmetic, while the rest sets the
+shapes and schedule all share. The runtime uses this to train a sweep's calls as one stack.
 """
 
 from __future__ import annotations
@@ -19,10 +21,17 @@ import torch
 from whydl.config import ModelConfig, TrainConfig
 from whydl.data import Dataset
 from whydl.engine import tasks
+from whydl.engine.data import member_data
 from whydl.engine.device import derive_seed, resolve_device, threads_for
 from whydl.engine.diagnosis import diverged_summary, divergence_message, divergence_threshold
 from whydl.engine.history import History
-from whydl.engine.members import build_members, check_memory
+from whydl.engine.members import (
+    build_members,
+    check_memory,
+    member_dropouts,
+    scale_initial_weights,
+    seeds_of,
+)
 from whydl.engine.optim import StackedOptimizer, member_hyperparameters
 from whydl.engine.progress import Progress
 from whydl.engine.recorders import Records
@@ -30,7 +39,7 @@ from whydl.engine.stacked import Stacked, stack
 from whydl.errors import DivergedError, WhydlError
 from whydl.models import make_generator
 
-SHUFFLE_STREAM, VALIDATION_STREAM = 1, 2
+SHUFFLE_STREAM = 1  # derive_seed streams: 2 is the validation split (engine.data), 3 label noise
 
 
 @dataclass
@@ -47,11 +56,21 @@ class Fit:
     device: str = "cpu"
     held_out: str = "test"  # what `history.val_*` measured: "test", or "validation" (early stop)
     records: dict[str, np.ndarray] = field(default_factory=dict)  # name -> (M, E, ...)
+    # member index -> message: the same as `diverged`, but exact where a stack repeats a seed
+    # (the runtime trains several configs' members as one stack); filled from `diverged`
+    # when not given
+    diverged_members: dict[int, str] | None = None
+
+    def __post_init__(self):
+        if self.diverged_members is None:
+            self.diverged_members = {
+                i: self.diverged[s] for i, s in enumerate(self.seeds) if s in self.diverged
+            }
 
     @property
     def ok(self) -> np.ndarray:
         """(M,) True for members that did not diverge."""
-        return np.array([s not in self.diverged for s in self.seeds])
+        return np.array([i not in self.diverged_members for i in range(len(self.seeds))])
 
 
 @torch.no_grad()
@@ -90,6 +109,10 @@ def fit(
     member_lr=None,
     member_weight_decay=None,
     member_momentum=None,
+    member_seeds=None,
+    member_dropout=None,
+    member_init_scale=None,
+    member_label_noise=None,
 ) -> Fit:
     """Train `train.n_seeds` members of `model` on `dataset`, all at once.
 
@@ -112,6 +135,15 @@ def fit(
       `DivergedError` (an executor that trains one call in parts needs every part's members).
     - `member_lr`, `member_weight_decay`, `member_momentum`: one value per member instead of
       the config's one (None), e.g. a grid of lr x seeds; each member trains as if alone.
+    - `member_seeds`: each member's seed instead of `train.seeds` (`train.n_seeds` of them;
+      a seed may repeat), so calls that differ only in per-member values train as one
+      stack (`whydl.runtime.grouping`). `Fit.diverged_members` then tells members apart.
+    - `member_dropout`: one dropout probability per member (MLP only) instead of
+      `model.dropout`; each member draws the masks it would draw alone.
+    - `member_init_scale`: one factor per member by which its initial weight matrices (not
+      biases or batch-norm scales) are multiplied, e.g. to show vanishing gradients.
+    - `member_label_noise`: one rate per member of training labels made wrong, drawn from
+      its seed (`whydl.engine.label_noise`); classification only, without early stopping.
 
     Example
     -------
@@ -142,6 +174,10 @@ def fit(
             member_lr=member_lr,
             member_weight_decay=member_weight_decay,
             member_momentum=member_momentum,
+            member_seeds=member_seeds,
+            member_dropout=member_dropout,
+            member_init_scale=member_init_scale,
+            member_label_noise=member_label_noise,
         )
         return _run(trainer, progress, callback, keep_diverged)
 
@@ -166,7 +202,9 @@ class Trainer:
 
     `fit` drives it to the end; the browser playground steps it one epoch at a time.
     `recorders` measure after each epoch (see `fit`); `records` holds what they measured.
-    `member_lr`, `member_weight_decay`, `member_momentum`: per-member values (see `fit`).
+    `member_lr`, `member_weight_decay`, `member_momentum`, `member_seeds`,
+    `member_dropout`, `member_init_scale`, `member_label_noise`: per-member values (see
+    `fit`).
     """
 
     def __init__(
@@ -184,6 +222,10 @@ class Trainer:
         member_lr=None,
         member_weight_decay=None,
         member_momentum=None,
+        member_seeds=None,
+        member_dropout=None,
+        member_init_scale=None,
+        member_label_noise=None,
     ):
         self.started = time.perf_counter()
         if train.task is not None:
@@ -193,11 +235,15 @@ class Trainer:
                 raise WhydlError(str(e)) from None
         self.train, self.task = train, dataset.task
         self.dataset = dataset  # recorders take their probe rows from it
-        self.seeds, self.device = train.seeds, resolve_device(train.device)
+        self.seeds, self.device = seeds_of(train, member_seeds), resolve_device(train.device)
         M = len(self.seeds)
         check_memory(dataset, model, train, members, (train_rows, test_rows))
         members = members if members is not None else build_members(dataset, model, self.seeds)
         self.net = stack(members, keys=self.seeds, device=self.device)
+        if member_dropout is not None:
+            self.net.set_member_dropout(member_dropouts(model, M, member_dropout))
+        if member_init_scale is not None:
+            scale_initial_weights(self.net, member_init_scale)
         self.trainable = [i for i, name in enumerate(self.net.names) if name not in frozen]
         self.hyperparameters = member_hyperparameters(  # name -> a float, or one per member
             train, member_lr, member_weight_decay, member_momentum
@@ -208,47 +254,15 @@ class Trainer:
             train.optimizer,
             **self.hyperparameters,
             flat=getattr(self.net, "flat", None) if everything else None,
+            flat_grad=getattr(self.net, "flat_grad", None) if everything else None,
         )
         self.track_gradients = track_gradients
         self.grad_norms: dict[str, np.ndarray] = {}  # last step's per-member gradient norms
 
         # data on the device; validation is the test split unless early stopping needs its own
-        X_fit, y_fit = dataset.X_train, dataset.y_train
-        X_val, y_val = dataset.X_test, dataset.y_test
-        if train_rows is not None:  # each member its own training rows: a member axis
-            train_rows = np.asarray(train_rows, dtype=np.int64)
-            if train_rows.ndim != 2 or len(train_rows) != M or train.early_stopping:
-                raise ValueError(
-                    f"train_rows has shape {train_rows.shape}; expected ({M}, n), one row of "
-                    "training-row indices per member, and early_stopping=False."
-                )
-            X_fit, y_fit = X_fit[train_rows], y_fit[train_rows]  # (M, n, D), (M, n)
-        if test_rows is not None:  # each member its own test rows, too
-            test_rows = np.asarray(test_rows, dtype=np.int64)
-            if train_rows is None or test_rows.ndim != 2 or len(test_rows) != M:
-                raise ValueError(
-                    f"test_rows has shape {test_rows.shape}; expected ({M}, n_test), one row "
-                    "of test-row indices per member, given together with train_rows."
-                )
-            X_val, y_val = X_val[test_rows], y_val[test_rows]  # (M, n_test, D), (M, n_test)
-        if train.early_stopping:
-            rng = np.random.default_rng(derive_seed(0, VALIDATION_STREAM))  # same split for all
-            order = rng.permutation(len(X_fit))
-            n_val = max(1, int(round(train.validation_fraction * len(X_fit))))
-            X_val, y_val = X_fit[order[:n_val]], y_fit[order[:n_val]]
-            X_fit, y_fit = X_fit[order[n_val:]], y_fit[order[n_val:]]
-        device = self.device
-        self.X_fit = torch.as_tensor(X_fit, device=device)
-        y_fit = tasks.prepare_targets(y_fit.reshape(-1), self.task, device)
-        self.y_fit = y_fit.view(*self.X_fit.shape[:-1], *y_fit.shape[1:])
-        X_val = torch.as_tensor(X_val, device=device)
-        y_val_flat = tasks.prepare_targets(y_val.reshape(-1), self.task, device)
-        y_val = y_val_flat.view(*X_val.shape[:-1], *y_val_flat.shape[1:])
-        if train_rows is not None and test_rows is None:
-            X_val, y_val = X_val.expand(M, *X_val.shape), y_val.expand(M, *y_val.shape)
-        # one forward pass evaluates both splits
-        self.X_eval = torch.cat([self.X_fit, X_val], dim=self.X_fit.dim() - 2)
-        self.y_eval = torch.cat([self.y_fit, y_val], dim=self.X_fit.dim() - 2)
+        self.X_fit, self.y_fit, self.X_eval, self.y_eval = member_data(
+            dataset, train, self.seeds, self.device, train_rows, test_rows, member_label_noise
+        )
         n = self.n = self.X_fit.shape[-2]
         self.batch = n if train.batch_size == 0 else min(train.batch_size, n)
         self.starts = list(range(0, n, self.batch))
@@ -261,7 +275,8 @@ class Trainer:
         self.history = History.empty(self.seeds, train.epochs, tasks.metric_name(self.task))
         self.active = np.ones(M, dtype=bool)  # neither diverged nor early-stopped
         self.epochs_run = np.zeros(M, dtype=int)
-        self.diverged: dict[int, str] = {}
+        self.diverged: dict[int, str] = {}  # seed -> message
+        self.diverged_members: dict[int, str] = {}  # member index -> message
         self.best_loss = np.full(M, np.inf)
         self.since_best = np.zeros(M, dtype=int)
         self.best = self.net.snapshot() if train.early_stopping else None
@@ -289,9 +304,10 @@ class Trainer:
             X_epoch, y_epoch = self.X_fit[m, perm], self.y_fit[m, perm]
         else:
             X_epoch, y_epoch = self.X_fit[perm], self.y_fit[perm]
-        # forward backward update
-        for i in self.starts:
-            xb, yb = X_epoch[:, i : i + self.batch], y_epoch[:, i : i + self.batch]
+        # forward backward update; the minibatches as views made once per epoch
+        n_batches = len(self.starts)  # a dropped last batch of one row is left out
+        batches = zip(X_epoch.split(self.batch, 1), y_epoch.split(self.batch, 1))
+        for _, (xb, yb) in zip(range(n_batches), batches):
             grads = net.gradients(xb, yb, self.task, self.step)
             if len(self.trainable) < len(grads):
                 grads = [grads[j] for j in self.trainable]
@@ -316,9 +332,8 @@ class Trainer:
         for m in np.flatnonzero(bad):
             seed, lr = self.seeds[m], self.hyperparameters["lr"]
             own = train if np.isscalar(lr) else replace(train, lr=lr[m])
-            self.diverged[seed] = divergence_message(
-                seed, epoch + 1, rows[0][m], self.initial_loss[m], own
-            )
+            message = divergence_message(seed, epoch + 1, rows[0][m], self.initial_loss[m], own)
+            self.diverged[seed] = self.diverged_members[int(m)] = message
             history.train_loss[m, epoch] = history.val_loss[m, epoch] = np.nan
             self.epochs_run[m] = epoch
         active &= ~bad
@@ -340,10 +355,10 @@ class Trainer:
     def finish(self, keep_diverged: bool = False) -> Fit:
         """Restore early-stopped members' best weights and package the result. Raises
         `DivergedError` when every member diverged, unless `keep_diverged`."""
-        if len(self.diverged) == len(self.seeds) and not keep_diverged:
+        if len(self.diverged_members) == len(self.seeds) and not keep_diverged:
             raise DivergedError(diverged_summary(self.diverged, len(self.seeds)))
         if self.train.early_stopping:  # members keep their best validation-loss weights
-            ok = ~np.isin(self.seeds, list(self.diverged))
+            ok = ~np.isin(np.arange(len(self.seeds)), list(self.diverged_members))
             self.net.restore(self.best, torch.as_tensor(ok, device=self.device))
         self.history.truncate(int(self.epochs_run.max()))
         return Fit(
@@ -353,6 +368,7 @@ class Trainer:
             seeds=self.seeds,
             epochs_run=self.epochs_run,
             diverged=self.diverged,
+            diverged_members=dict(self.diverged_members),
             train_seconds=time.perf_counter() - self.started,
             device=str(self.device),
             held_out="validation" if self.train.early_stopping else "test",

@@ -7,7 +7,7 @@ from matplotlib.colors import LinearSegmentedColormap, to_rgb
 
 from whydl.analysis.boundary import plane_grid, stacked_outputs
 from whydl.plots.bands import percentile_band
-from whydl.plots.style import CYCLE, PALETTE, new_figure
+from whydl.plots.style import CYCLE, PALETTE, log_y, new_figure
 
 ROW_SLICE_FLOATS = 2**24  # one hidden activation of a grid slice: 64 MB of float32
 MAX_SEED_TICKS = 30  # beyond this many seeds, one tick label per seed is unreadable
@@ -186,7 +186,7 @@ def loss_panel(ax, history, ok, held_out: str = "test"):
     epochs = np.arange(1, history.n_epochs + 1)
     percentile_band(ax, epochs, history.train_loss[ok], PALETTE["blue"], "train")
     percentile_band(ax, epochs, history.val_loss[ok], PALETTE["vermillion"], held_out)
-    ax.set_yscale("log")
+    log_y(ax)
     ax.set_xlabel("epoch")
     ax.set_ylabel(
         "loss (nats per sample, log scale)"

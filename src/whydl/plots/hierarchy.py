@@ -13,7 +13,7 @@ import numpy as np
 from matplotlib.colors import PowerNorm
 
 from whydl.plots.bands import ci_band, ci_errorbar
-from whydl.plots.style import CYCLE, PALETTE, new_figure
+from whydl.plots.style import CYCLE, PALETTE, log_y, new_figure
 
 STATE_COLORS = {"trained": PALETTE["blue"], "at initialisation": PALETTE["vermillion"]}
 
@@ -146,7 +146,7 @@ def regions_figure(cumulative: dict, totals: dict, depth_labels, title: str):
     for state, values in cumulative.items():
         x = np.arange(1, np.asarray(values).shape[1] + 1)
         ci_band(left, x, values, STATE_COLORS.get(state, CYCLE[0]), state)
-    left.set_yscale("log")
+    log_y(left)
     left.set_xticks(x, [f"1..{i}" for i in x])
     left.set_xlabel("layers included (deep-narrow network)")
     left.set_ylabel("linear regions over the data's box (count, log)")
@@ -163,7 +163,7 @@ def regions_figure(cumulative: dict, totals: dict, depth_labels, title: str):
                 np.full(len(values), i + off), values[:, i], ".", color=color, alpha=0.35, ms=4
             )
         ci_errorbar(right, x + off, values, color, f"{state} (95% CI)", log=True)
-    right.set_yscale("log")
+    log_y(right)
     right.set_xticks(x, depth_labels)
     right.set_xlabel("architecture (hidden layers x width), equal parameter count")
     right.set_ylabel("linear regions over the data's box (count, log)")

@@ -25,16 +25,18 @@ from __future__ import annotations
 
 import dataclasses
 
+from whydl.engine import fit as engine_fit
 from whydl.errors import DivergedError
 from whydl.evidence.calls import Context, TrainCall
 from whydl.runtime.codec import rebuild_fit
+from whydl.runtime.grouping import group_jobs
 from whydl.runtime.jobs import Diverged, Job, SweepFailed
 from whydl.runtime.local import LocalExecutor
 from whydl.runtime.split import join_parts, member_cost, split_spans
 from whydl.store import (
     CACHE_VERSION,
     KEYED_HOOKS,
-    MEMBER_VALUES,
+    PER_MEMBER_HOOKS,
     MissingResults,
     Store,
     member_key,
@@ -71,7 +73,7 @@ class _Plan:
     @property
     def hooks(self) -> dict:
         hooks = {k: v for k, v in self.call.hooks.items() if k != "progress"}
-        for name in ("members", "train_rows", "test_rows", *MEMBER_VALUES):  # the span's slice
+        for name in ("members", "train_rows", "test_rows", *PER_MEMBER_HOOKS):  # the span's
             if hooks.get(name) is not None:
                 hooks[name] = hooks[name][self.lo : self.hi + 1]
         return hooks
@@ -83,6 +85,13 @@ class _Plan:
         rows = self.call.hooks.get("train_rows")
         n_rows = None if rows is None else len(rows[self.lo])
         return member_cost(self.call.dataset, self.call.model, self.call.train, n_rows)
+
+
+def _groups(executor) -> bool:
+    """Whether calls may be grouped into one stack: only when they train here, one after the
+    other, with the engine's own `fit` (on a cluster separate jobs run side by side, and a
+    stand-in `fit` need not know the engine's hooks)."""
+    return isinstance(executor, LocalExecutor) and executor.fit in (None, engine_fit)
 
 
 class CachedContext(Context):
@@ -158,7 +167,7 @@ class CachedContext(Context):
         members, frozen = hooks.get("members"), tuple(hooks.get("frozen") or ())
         recorders = [r.spec(train) for r in call.recorders]
         rows = member_rows(hooks.get("train_rows"), hooks.get("test_rows"))
-        values = {name: hooks.get(name) for name in MEMBER_VALUES}
+        values = {name: hooks.get(name) for name in PER_MEMBER_HOOKS}
         specs = store_specs(dataset, model, train, frozen, members, rows, recorders, values)
         keys = [member_key(s) for s in specs]
         seeds = train.seeds
@@ -176,9 +185,12 @@ class CachedContext(Context):
             )
         return _Plan(call, specs, found, missing[0], missing[-1])
 
-    def _jobs(self, plans: dict[int, _Plan], executor) -> tuple[list[Job], list[tuple[int, int]]]:
-        """The jobs of `plans` (a call cut into parts where `executor` splits), and for
-        each job its (call index, first member)."""
+    def _jobs(self, plans: dict[int, _Plan], executor) -> tuple[list[Job], list[list]]:
+        """The jobs of `plans` (a call cut into parts where `executor` splits; calls that
+        differ only in per-member values grouped where it does not, see
+        `whydl.runtime.grouping`), and for each job the calls it serves, as (call index,
+        the call's first member it trains, and where those members start and stop in the
+        job's result)."""
         order = sorted(plans)
         workers = executor.workers if executor.split else 1
         costs = [(plans[i].n, plans[i].cost()) for i in order]
@@ -208,8 +220,17 @@ class CachedContext(Context):
                     recorders=plan.call.recorders,
                 )
                 jobs.append(job)
-                owner.append((i, part.lo))
-        return jobs, owner
+                owner.append([(i, part.lo, 0, part.n)])
+        if not _groups(executor):
+            return jobs, owner
+        groups = group_jobs(jobs)
+        for group in groups:
+            if len(group.slices) > 1:
+                self.log(f"grouping {len(group.slices)} calls as one stack of "
+                         f"{group.job.train.n_seeds} members")  # fmt: skip
+        return [g.job for g in groups], [
+            [(owner[k][0][0], owner[k][0][1], a, b) for k, a, b in g.slices] for g in groups
+        ]
 
     def _run(self, plans: dict[int, _Plan], out: list) -> None:
         """Run the plans' jobs: on the executor, then the `local_only` ones in this process."""
@@ -230,18 +251,24 @@ class CachedContext(Context):
     def _run_jobs(self, executor, jobs, owner, plans: dict[int, _Plan], out: list) -> list:
         """Run `jobs` on `executor`; store and assemble each call as soon as all its parts
         are back, in ONE transaction, whichever executor trained it. Returns the failures."""
-        waiting = {i: sum(o[0] == i for o in owner) for i in plans}
+        waiting = {i: sum(share[0] == i for shares in owner for share in shares) for i in plans}
         returned: dict[int, list] = {i: [] for i in plans}  # (first member, rows) per part
 
         def on_result(k: int, result) -> None:
-            i, lo = owner[k]
-            if isinstance(result, Diverged):  # a whole call, every member diverged
-                out[i] = DivergedError(result.message)
-                return
-            returned[i].append((lo, result.rows))
-            waiting[i] -= 1
-            if waiting[i]:
-                return
+            for i, lo, a, b in owner[k]:
+                if isinstance(result, Diverged):  # a whole call, every member diverged
+                    out[i] = DivergedError(result.message)
+                    continue
+                rows = result.rows[a:b]
+                if len(owner[k]) > 1:  # a grouped job's rows: tagged as their own call
+                    rows = [row | {"tag": plans[i].call.name} for row in rows]
+                returned[i].append((lo, rows))
+                waiting[i] -= 1
+                if not waiting[i]:
+                    alone = len(owner[k]) == 1  # the job trained this call and nothing else
+                    finished(i, result.fit if alone else None)
+
+        def finished(i: int, trained) -> None:
             rows = join_parts(returned[i])
             if isinstance(rows, DivergedError):
                 out[i] = rows
@@ -249,7 +276,7 @@ class CachedContext(Context):
             plan = plans[i]
             self._store_rows(plan, rows)
             whole = plan.n == plan.call.train.n_seeds and len(returned[i]) == 1
-            out[i] = result.fit if whole and result.fit is not None else self._assemble(plan, rows)
+            out[i] = trained if whole and trained is not None else self._assemble(plan, rows)
 
         return executor.run(jobs, on_result, log=self.log)
 

@@ -58,7 +58,7 @@ def fit_rows(fit, specs, claim: str = "", tag: str = "", dataset_name: str = "")
         final = {c: (history[c][last] if last >= 0 else None) for c in HISTORY_COLUMNS}
         final |= {
             "epochs_run": int(fit.epochs_run[i]),
-            "diverged": fit.diverged.get(seed),
+            "diverged": fit.diverged_members.get(i),
             "batches_tracked": int(fit.stack.batches_tracked),
         }
         rows.append(
@@ -126,6 +126,7 @@ def rebuild_fit(dataset, model, train, rows, members=None):
         seeds=seeds,
         epochs_run=np.array([f["epochs_run"] for f in finals]),
         diverged={s: f["diverged"] for s, f in zip(seeds, finals) if f["diverged"]},
+        diverged_members={i: f["diverged"] for i, f in enumerate(finals) if f["diverged"]},
         train_seconds=float(sum(seconds.values())),
         device=str(device),
         held_out="validation" if train.early_stopping else "test",

@@ -18,7 +18,9 @@ import numpy as np
 
 # Bump when the engine's numbers change for the same config, so old members are not reused.
 # 2: a member whose training loss grows 1000-fold over its initial loss counts as diverged.
-CACHE_VERSION = 2
+# 3: fused optimiser kernels and feature-major MLP products: the same members to float
+#    rounding, not bit for bit.
+CACHE_VERSION = 3
 
 # engine.fit hooks that change what a member becomes: each is part of the member's key
 # (a call's recorders are part of it too, as a field of the call, not as a hook)
@@ -28,8 +30,14 @@ MEMBER_VALUES = {
     "member_lr": "lr",
     "member_weight_decay": "weight_decay",
     "member_momentum": "momentum",
+    "member_dropout": "dropout",
 }
-KEYED_HOOKS = {"members", "frozen", "train_rows", "test_rows", *MEMBER_VALUES}
+MODEL_VALUES = {"dropout"}  # those fields of ModelConfig; the others are TrainConfig's
+# per-member values with no config field: a member's spec holds its value under the name, and
+# only where it is not the default (so a member without it keeps the key it always had)
+SPEC_VALUES = {"member_init_scale": ("init_scale", 1.0), "member_label_noise": ("label_noise", 0.0)}
+PER_MEMBER_HOOKS = (*MEMBER_VALUES, *SPEC_VALUES)  # hooks with one value per member
+KEYED_HOOKS = {"members", "frozen", "train_rows", "test_rows", *PER_MEMBER_HOOKS}
 
 
 # -- keys ------------------------------------------------------------------------------------
@@ -114,15 +122,27 @@ def member_specs(
     n = train.n_seeds
     inits = [state_hash(m) for m in members] if members is not None else [None] * n
     rows = [rows_hash(r) for r in train_rows] if train_rows is not None else [None] * n
-    given = {MEMBER_VALUES[k]: v for k, v in (values or {}).items() if v is not None}
-    trains = [
-        dataclasses.replace(train, **{field: float(v[m]) for field, v in given.items()})
-        for m in range(n)
+    given = {
+        MEMBER_VALUES[k]: v
+        for k, v in (values or {}).items()
+        if v is not None and k in MEMBER_VALUES
+    }
+    own = lambda config, m, fields: dataclasses.replace(  # noqa: E731
+        config, **{f: float(v[m]) for f, v in given.items() if f in fields}
+    )
+    train_fields = set(given) - MODEL_VALUES
+    trains = [own(train, m, train_fields) for m in range(n)]
+    models = [own(model, m, MODEL_VALUES) for m in range(n)]
+    specs = [
+        config_spec(dataset, md, t, frozen, i, r, recorders)
+        for md, t, i, r in zip(models, trains, inits, rows)
     ]
-    return [
-        config_spec(dataset, model, t, frozen, i, r, recorders)
-        for t, i, r in zip(trains, inits, rows)
-    ]
+    for hook, (name, default) in SPEC_VALUES.items():
+        given_values = (values or {}).get(hook)
+        for m, spec in enumerate(specs if given_values is not None else ()):
+            if float(given_values[m]) != default:
+                spec[name] = float(given_values[m])
+    return specs
 
 
 def run_id(keys, seeds) -> str:

@@ -15,13 +15,24 @@ from torch import nn
 
 from whydl.analysis.neurons import neuron_maps
 from whydl.data import Dataset
+from whydl.stats import t_quantile
 
 BOUNDARY_RESOLUTION = 64  # pixels per side of the decision-boundary map
+MEMBER_RESOLUTION = 24  # pixels per side of each member's map in the strip of members
 NEURON_RESOLUTION = 20  # pixels per side of each neuron's response map
 SMALL_NEURON_RESOLUTION = 12  # for networks with more than LARGE_NETWORK neurons
 LARGE_NETWORK = 128
 CURVE_POINTS = 300  # longest curve sent; older epochs are subsampled evenly
-CURVE_NAMES = ("epoch", "train_loss", "test_loss", "train_accuracy", "test_accuracy", "grad_norms")
+CURVE_NAMES = (
+    "epoch",
+    "train_loss",
+    "test_loss",
+    "train_accuracy",
+    "test_accuracy",
+    "test_accuracy_lo",
+    "test_accuracy_hi",
+    "grad_norms",
+)
 MARGIN = 0.15  # extra room around the points, as a fraction of their spread
 
 
@@ -109,6 +120,65 @@ def network_view(module: nn.Module, boundary_grid, box, neuron_resolution: int, 
     }
 
 
+@torch.no_grad()
+def ensemble_view(net, boundary_grid, member_grid, task: str, ok: np.ndarray) -> dict:
+    """What the members say together, from the stacked network itself:
+
+    - mean: the members' mean class probability per pixel (as `boundary` in
+      `network_view`: P(class 1) for binary, else every class's, class-major), bytes 0..255;
+    - disagreement: per pixel, the share of members that vote against the majority, scaled
+      so 255 is the most a vote among K classes can split (1 - 1/K); 0 where all agree;
+    - members: each member's predicted class over `member_grid`, one byte per pixel,
+      member after member (a diverged member's map is all 255: "no answer").
+    Diverged members (`ok` False) are left out of the mean and the vote.
+    """
+    probs = _probabilities(net.forward(boundary_grid), task)  # (M, pixels, K)
+    keep = torch.as_tensor(np.asarray(ok, dtype=bool))
+    if not keep.any():
+        keep = torch.ones(len(keep), dtype=torch.bool)
+    good = probs[keep]
+    K = probs.shape[-1]
+    mean = good.mean(0)  # (pixels, K)
+    mean = mean[:, 1][None] if task == "binary" else mean.T
+    votes = torch.nn.functional.one_hot(good.argmax(-1), K).sum(0)  # (pixels, K)
+    against = 1 - votes.max(-1).values / len(good)
+    disagreement = against / (1 - 1 / K)
+    members = _probabilities(net.forward(member_grid), task).argmax(-1).to(torch.uint8)
+    members[~keep] = 255
+    return {
+        "mean": _b64(_unit_bytes(mean.numpy())),
+        "disagreement": _b64(_unit_bytes(disagreement.numpy())),
+        "members": _b64(members.numpy()),
+        "n_members": int(len(probs)),
+    }
+
+
+def _probabilities(logits: torch.Tensor, task: str) -> torch.Tensor:
+    """(M, pixels, K) class probabilities from the stack's outputs; NaN as uniform."""
+    if task == "binary":
+        p = torch.sigmoid(logits)
+        probs = torch.cat([1 - p, p], dim=-1)
+    else:
+        probs = torch.softmax(logits, dim=-1)
+    return torch.nan_to_num(probs, nan=1.0 / probs.shape[-1])
+
+
+def accuracy_ci(values: np.ndarray) -> dict:
+    """Mean and 95% t-interval over members of one epoch's accuracies (NaN: left out)."""
+    v = np.asarray(values, dtype=float)
+    v = v[np.isfinite(v)]
+    if len(v) == 0:
+        return {"mean": None, "lo": None, "hi": None, "n": 0}
+    mean = float(v.mean())
+    half = t_quantile(len(v) - 1) * float(v.std(ddof=1)) / np.sqrt(len(v)) if len(v) > 1 else 0.0
+    return {
+        "mean": round(mean, 6),
+        "lo": round(mean - half, 6),
+        "hi": round(mean + half, 6),
+        "n": len(v),
+    }
+
+
 def layer_grad_norms(grad_norms: dict[str, np.ndarray], n_hidden: int) -> list[float]:
     """Member 0's gradient norm per layer, from the engine's per-parameter norms.
 
@@ -125,20 +195,33 @@ def layer_grad_norms(grad_norms: dict[str, np.ndarray], n_hidden: int) -> list[f
 
 
 def curves(history, epoch: int, grad_history: list[list[float]]) -> dict:
-    """Loss, accuracy and gradient-norm curves up to `epoch`, at most CURVE_POINTS long.
-    JSON has no NaN: a diverged epoch reads null."""
+    """Loss, accuracy and gradient-norm curves up to `epoch`, at most CURVE_POINTS long: the
+    members' mean (one member: its own), test accuracy with its 95% CI across members, and
+    member 0's gradient norms. JSON has no NaN: a diverged epoch reads null."""
     if epoch == 0:
         return {k: [] for k in CURVE_NAMES}
     index = np.unique(np.linspace(0, epoch - 1, min(epoch, CURVE_POINTS)).round().astype(int))
     grads = np.asarray([grad_history[i] for i in index], dtype=float).T  # (layers, points)
+    mean = lambda a: _finite(_nanmean(a[:, index]))  # noqa: E731  over members, per epoch
+    cis = [accuracy_ci(history.val_metric[:, i]) for i in index]
     return {
         "epoch": (index + 1).tolist(),
-        "train_loss": _finite(history.train_loss[0, index]),
-        "test_loss": _finite(history.val_loss[0, index]),  # no early stopping: val = test
-        "train_accuracy": _finite(history.train_metric[0, index]),
-        "test_accuracy": _finite(history.val_metric[0, index]),
+        "train_loss": mean(history.train_loss),
+        "test_loss": mean(history.val_loss),  # no early stopping: val = test
+        "train_accuracy": mean(history.train_metric),
+        "test_accuracy": mean(history.val_metric),
+        "test_accuracy_lo": [c["lo"] for c in cis],
+        "test_accuracy_hi": [c["hi"] for c in cis],
         "grad_norms": [_finite(row) for row in grads],
     }
+
+
+def _nanmean(a: np.ndarray) -> np.ndarray:
+    """The mean over members (rows) of the finite values; NaN where there is none."""
+    finite = np.isfinite(a)
+    count = finite.sum(0)
+    total = np.where(finite, a, 0.0).sum(0)
+    return np.where(count > 0, total / np.maximum(count, 1), np.nan)
 
 
 def _finite(values) -> list:

@@ -25,6 +25,7 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import fields
 
+import numpy as np
 import torch
 
 from whydl.config import TrainConfig, option_of
@@ -32,13 +33,13 @@ from whydl.engine import Trainer
 from whydl.errors import WhydlError
 from whydl.web import export, frames
 from whydl.web.datasets import Upload, make_dataset
-from whydl.web.validate import parse_settings
+from whydl.web.validate import parse_member, parse_settings
 
 FRAME_INTERVAL = 0.05  # seconds: at most 20 frames a second (the page needs 10)
 SPEED_WINDOW = 1.0  # seconds over which epochs per second are measured
 # TrainConfig's most epochs: the playground trains until paused
 EPOCH_LIMIT = option_of(next(f for f in fields(TrainConfig) if f.name == "epochs")).bounds.high
-COMMANDS = ("configure", "reset", "play", "pause", "step", "export", "weights")
+COMMANDS = ("configure", "reset", "play", "pause", "step", "export", "weights", "select")
 _STOP = object()
 log = logging.getLogger("whydl.web")
 
@@ -47,7 +48,8 @@ class Session:
     """Train one network for one tab. `submit` commands; `take` what is ready; `close`.
 
     Commands are dicts with a "type": configure (settings, optional csv), reset, play,
-    pause, step, export, weights.
+    pause, step, export, weights, select (member: which member the neuron maps and the
+    exported weights show, 0 to n_seeds - 1; it changes the view, not the run).
     """
 
     def __init__(self, notify: Callable[[], None], name: str = "session"):
@@ -147,8 +149,11 @@ class Session:
             self._send(self._export())
         elif kind == "weights":
             buffer = io.BytesIO()
-            torch.save(self.trainer.net.state_dict(0), buffer)
+            torch.save(self.trainer.net.state_dict(self.member), buffer)
             self._send(buffer.getvalue())
+        elif kind == "select":
+            self.member = parse_member(command.get("member"), self.trainer.net.M)
+            self._publish()
 
     def _configure(self, raw_settings, raw_csv) -> None:
         """Validate everything first; only a fully valid setup replaces the current one."""
@@ -168,6 +173,7 @@ class Session:
         s = settings
         config = export.run_config(s, EPOCH_LIMIT, upload)  # what an export would train
         self.trainer = Trainer(dataset, config.model, config.train, track_gradients=True)
+        self.member = 0  # the member whose neurons and weights the page shows
         self.module = self.trainer.net.member(0)  # a plain copy, refreshed for each frame
         self.settings, self.upload, self.dataset = settings, upload, dataset
         self.playing = False
@@ -175,6 +181,7 @@ class Session:
         self.widths = [dataset.n_features, *s.hidden, dataset.n_outputs]
         self.box = frames.extent(dataset)
         self.boundary_grid = frames.plane(self.box, frames.BOUNDARY_RESOLUTION)
+        self.member_grid = frames.plane(self.box, frames.MEMBER_RESOLUTION)
         self.neuron_resolution = frames.neuron_resolution(self.widths)
         self.grad_history = []
         self._ticks.clear()
@@ -189,6 +196,8 @@ class Session:
                 "layers": self.widths,
                 "neuron_resolution": self.neuron_resolution,
                 "boundary_resolution": frames.BOUNDARY_RESOLUTION,
+                "member_resolution": frames.MEMBER_RESOLUTION,
+                "seeds": self.trainer.seeds,
                 "data": frames.data_summary(dataset, self.box),
             }
         )
@@ -224,7 +233,7 @@ class Session:
     def _publish(self) -> None:
         """Compute a frame from the current network and put it in the slot."""
         trainer = self.trainer
-        self.module.load_state_dict(trainer.net.state_dict(0))  # cheaper than a new member()
+        self.module.load_state_dict(trainer.net.state_dict(self.member))  # cheaper than member()
         view = frames.network_view(
             self.module,
             self.boundary_grid,
@@ -239,11 +248,26 @@ class Session:
             "step": trainer.step,
             "playing": self.playing,
             "done": trainer.done,
-            "diverged": next(iter(trainer.diverged.values()), None),
+            "diverged": next(iter(trainer.diverged.values()), None)
+            if len(trainer.diverged) == len(trainer.seeds)
+            else None,
+            "n_diverged": len(trainer.diverged),
+            "member": self.member,
             "epochs_per_second": round(self._speed(), 1),
             "curves": frames.curves(trainer.history, trainer.epoch, self.grad_history),
             **view,
         }
+        ok = np.array([i not in trainer.diverged_members for i in range(trainer.net.M)])
+        ensemble = frames.ensemble_view(
+            trainer.net, self.boundary_grid, self.member_grid, trainer.task, ok
+        )
+        frame["member_boundary"], frame["boundary"] = frame["boundary"], ensemble.pop("mean")
+        frame["ensemble"] = ensemble
+        frame["accuracy_ci"] = (
+            frames.accuracy_ci(trainer.history.val_metric[:, trainer.epoch - 1])
+            if trainer.epoch
+            else frames.accuracy_ci([])
+        )
         text = json.dumps(frame, allow_nan=False)
         self._last_frame = time.perf_counter()
         with self._lock:

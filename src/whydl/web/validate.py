@@ -22,6 +22,9 @@ MAX_LAYERS, MAX_NEURONS = 8, 64
 MIN_POINTS, MAX_POINTS = 20, 10_000
 MAX_CSV_BYTES, MAX_CSV_ROWS = 2_000_000, 10_000
 MAX_CLASSES = 8  # the page has eight colour-blind-safe class colours
+MAX_SEEDS = 32  # members trained at once in one tab
+# many seeds may cost a tab at most what its largest single network already may: seeds x
+# points x hidden neurons (the largest one-seed setup: 10,000 points x 8 layers x 64)
 RENAMED = {"n_points": "n_samples", "train_ratio": "test_size"}  # in links before the rename
 _DATA, _MODEL, _TRAIN = DataConfig(), ModelConfig(), TrainConfig()
 
@@ -45,6 +48,7 @@ class Settings:
     batch_size: int = _TRAIN.batch_size
     weight_decay: float = _TRAIN.weight_decay
     seed: int = _TRAIN.seed
+    n_seeds: int = _TRAIN.n_seeds  # members trained at once, as one stack
 
     @property
     def data_key(self) -> tuple:
@@ -67,12 +71,15 @@ OPTIONS = {
 BOUNDS = {name: o.bounds for name, o in OPTIONS.items() if o.bounds is not None}  # shared
 CHOICES = {name: o.choices for name, o in OPTIONS.items() if o.choices}
 CHOICES["dataset"] = (*DATASETS, CSV)  # the config takes any name: the page offers these
+MAX_WORK = MAX_POINTS * MAX_LAYERS * MAX_NEURONS
+
 # the playground's own limits, narrower, checked on top of the shared BOUNDS
 LIMITS = {
     "n_samples": Bounds(MIN_POINTS, MAX_POINTS),  # every point is drawn and sent to the page
     "test_size": Bounds(0.1, 0.9),  # keeps both splits non-empty at MIN_POINTS points
     "batch_size": Bounds(0, MAX_POINTS),
     "hidden": Bounds(1, MAX_NEURONS),  # each layer's width
+    "n_seeds": Bounds(1, MAX_SEEDS),
 }
 # the page's slider only; the playground validates noise against the shared BOUNDS["noise"]
 SLIDERS = {"noise": Bounds(0.0, 1.0), "test_size": LIMITS["test_size"]}
@@ -94,6 +101,7 @@ def options() -> dict:
         "max_csv_bytes": MAX_CSV_BYTES,
         "max_csv_rows": MAX_CSV_ROWS,
         "max_classes": MAX_CLASSES,
+        "max_seeds": MAX_SEEDS,
     }
 
 
@@ -137,12 +145,31 @@ def parse_settings(raw) -> Settings:
         else:
             values[f.name] = _number(f.name, value, default)
     settings = Settings(**values)
+    work = settings.n_seeds * settings.n_samples * max(sum(settings.hidden), 1)
+    if work > MAX_WORK:
+        most = MAX_WORK // (settings.n_samples * max(sum(settings.hidden), 1))
+        raise WhydlError(
+            f"n_seeds={settings.n_seeds} with {settings.n_samples:,} points and "
+            f"{sum(settings.hidden)} hidden neurons is more work than one tab may take "
+            f"(seeds x points x neurons at most {MAX_WORK:,}). Use n_seeds <= {max(most, 1)}, "
+            "or fewer points or neurons."
+        )
     if settings.batch_norm and settings.batch_size == 1:
         raise WhydlError(
             "batch_norm with batch_size=1 cannot work: batch norm normalises over a batch and "
             "needs at least 2 samples. Use batch_size >= 2 or turn batch norm off."
         )
     return settings
+
+
+def parse_member(value, n_members: int) -> int:
+    """The member a `select` command names: an integer from 0 to n_members - 1."""
+    if not _is_int(value) or not 0 <= int(value) < n_members:
+        raise WhydlError(
+            f"member={_show(value)} is not a member of this run: expected an integer from 0 "
+            f"to {n_members - 1} (the run trains {n_members} seed(s))."
+        )
+    return int(value)
 
 
 def check_upload(name, text) -> None:

@@ -29,6 +29,7 @@
   let settings = null;    // what the controls show (sent on every change)
   let accepted = null;    // the settings of the run the server has now
   let showTest = true;
+  let showDisagreement = false;
   let ws = null;
   let run = 0;            // the server's run id: frames of older runs are ignored
   let ready = null;       // the 'ready' message of the current run
@@ -170,6 +171,11 @@
       writeHash();
       scheduleDraw();
     });
+    $("show_disagreement").addEventListener("change", (e) => {
+      showDisagreement = e.target.checked;
+      writeHash();
+      scheduleDraw();
+    });
     $("csv-file").addEventListener("change", onUpload);
     $("message-close").addEventListener("click", hideMessage);
     $("copy-link").addEventListener("click", copyLink);
@@ -211,6 +217,7 @@
     const generated = settings.dataset !== "csv";
     for (const id of ["noise", "n_samples", "regenerate"]) $(id).disabled = !generated;
     $("show_test").checked = showTest;
+    $("show_disagreement").checked = showDisagreement;
     const hidden = Array.isArray(settings.hidden) ? settings.hidden : [];
     $("layers-label").textContent = `${hidden.length} hidden layer${hidden.length === 1 ? "" : "s"}`;
     $("add-layer").disabled = hidden.length >= options.max_layers;
@@ -288,6 +295,7 @@
     const params = new URLSearchParams(location.hash.slice(1));
     for (const [name, raw] of params) {
       if (name === "show_test") showTest = raw !== "false";
+      if (name === "show_disagreement") showDisagreement = raw === "true";
       const [key, translate] = RENAMED[name] || [name, (v) => v];
       if (!(key in s) || (key !== name && params.has(key))) continue;  // the new name wins
       const d = options.defaults[key];
@@ -305,6 +313,7 @@
       params.set(key, Array.isArray(value) ? value.join(",") : String(value));
     }
     params.set("show_test", String(showTest));
+    params.set("show_disagreement", String(showDisagreement));
     history.replaceState(null, "", "#" + params.toString());
     $("link").value = location.href;
   }
@@ -330,7 +339,12 @@
     $("train-loss").textContent = loss(last("train_loss"));
     $("test-accuracy").textContent = percent(last("test_accuracy"));
     $("train-accuracy").textContent = percent(last("train_accuracy"));
+    const ci = f ? f.accuracy_ci : null;
+    $("test-accuracy-ci").textContent = !ci || ci.mean === null ? "\u2013"
+      : ci.n > 1 ? `${percent(ci.mean)} (${percent(ci.lo)} to ${percent(ci.hi)}), ${ci.n} seeds`
+      : `${percent(ci.mean)}, one seed: no interval`;
     drawBoundary(f);
+    drawMembers(f);
     drawNetwork(f);
     if (c) drawCharts(c);
   }
@@ -359,9 +373,11 @@
       const bytes = decode(f.boundary);
       const k = bytes.length / (r * r);
       const image = new ImageData(r, r);
+      const split = showDisagreement ? decode(f.ensemble.disagreement) : null;
       for (let i = 0; i < r * r; i++) {
         let rgb;
-        if (k === 1) rgb = diverging(bytes[i] / 127.5 - 1, BACKGROUND);
+        if (split) rgb = mix(WHITE, [204, 121, 167], split[i] / 255);  // purple: seeds disagree
+        else if (k === 1) rgb = diverging(bytes[i] / 127.5 - 1, BACKGROUND);
         else {
           let best = 0;
           for (let j = 1; j < k; j++) if (bytes[j * r * r + i] > bytes[best * r * r + i]) best = j;
@@ -399,6 +415,36 @@
     ctx.rotate(-Math.PI / 2);
     ctx.fillText(data.features[1] || "x2", -20, 0);
     ctx.restore();
+  }
+
+  // every member's decision boundary, small: one seed's picture is one draw among many
+  function drawMembers(f) {
+    const box = $("members");
+    const n = f ? f.ensemble.n_members : 0;
+    if (n <= 1) { box.replaceChildren(); box.hidden = true; return; }
+    box.hidden = false;
+    while (box.children.length > n) box.lastChild.remove();
+    while (box.children.length < n) {
+      const c = document.createElement("canvas");
+      const m = box.children.length;
+      c.addEventListener("click", () => send({ type: "select", member: m }));
+      box.appendChild(c);
+    }
+    const r = ready.member_resolution;
+    const bytes = decode(f.ensemble.members);
+    for (let m = 0; m < n; m++) {
+      const c = box.children[m];
+      c.width = c.height = r;
+      c.title = `seed ${ready.seeds[m]}${m === f.member ? " (its neurons are shown)" : ""}`;
+      c.classList.toggle("selected", m === f.member);
+      const image = new ImageData(r, r);
+      for (let i = 0; i < r * r; i++) {
+        const v = bytes[m * r * r + i];
+        const rgb = v === 255 ? [200, 200, 200] : mix(WHITE, CLASS_RGB[v % CLASS_RGB.length], BACKGROUND);
+        image.data.set([rgb[0], rgb[1], rgb[2], 255], 4 * i);
+      }
+      c.getContext("2d").putImageData(image, 0, 0);
+    }
   }
 
   function describeData() {
@@ -520,9 +566,11 @@
       { y: c.train_loss, color: "#0072b2", label: "training" },
       { y: c.test_loss, color: "#d55e00", label: "test", dash: [5, 3] },
     ], {});
-    chart($("accuracy-chart"), "Accuracy", c.epoch, [
+    const many = frame && frame.ensemble.n_members > 1;
+    chart($("accuracy-chart"), many ? "Accuracy, mean over seeds; band: 95% CI of test" : "Accuracy", c.epoch, [
       { y: c.train_accuracy, color: "#0072b2", label: "training" },
-      { y: c.test_accuracy, color: "#d55e00", label: "test", dash: [5, 3] },
+      { y: c.test_accuracy, color: "#d55e00", label: "test", dash: [5, 3],
+        band: many ? [c.test_accuracy_lo, c.test_accuracy_hi] : null },
     ], { max: 1 });
     const n = c.grad_norms.length;
     chart($("grad-chart"), "Gradient norm per layer, last step of each epoch (log scale)", c.epoch, c.grad_norms.map((y, i) => ({
@@ -581,6 +629,19 @@
     ctx.textAlign = "left";
     ctx.fillText("1", left, h - 4);
     for (const s of series) {
+      if (s.band) {  // a shaded interval under the line, where both ends are known
+        ctx.fillStyle = rgba(hexToRgb(s.color), 0.18);
+        const [low, high] = s.band;
+        ctx.beginPath();
+        let started = false;
+        xs.forEach((x, i) => {
+          if (high[i] === null) return;
+          if (started) ctx.lineTo(X(x), Y(high[i])); else { ctx.moveTo(X(x), Y(high[i])); started = true; }
+        });
+        for (let i = xs.length - 1; i >= 0; i--) if (low[i] !== null) ctx.lineTo(X(xs[i]), Y(low[i]));
+        ctx.closePath();
+        ctx.fill();
+      }
       ctx.strokeStyle = s.color;
       ctx.lineWidth = 1.6;
       ctx.setLineDash(s.dash || []);
