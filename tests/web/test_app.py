@@ -12,6 +12,7 @@ import torch  # noqa: E402
 from fastapi.testclient import TestClient  # noqa: E402
 from starlette.websockets import WebSocketDisconnect  # noqa: E402
 
+from whydl.web import frames  # noqa: E402
 from whydl.web.app import MAX_MESSAGE_CHARS, create_app  # noqa: E402
 
 SERVER = "127.0.0.1:8000"
@@ -78,7 +79,7 @@ def test_a_session_streams_frames_while_the_network_learns(client):
             frame = receive(ws, "frame")
             epochs.append(frame["epoch"])
         assert epochs == sorted(epochs) and len(set(epochs)) > 2  # several frames, rising
-        loss = [v for v in frame["curves"]["test_loss"] if v is not None]
+        loss = [v for v in frames.decode_curves(frame["curves"])["test_loss"] if v is not None]
         assert loss[-1] < loss[0]
         ws.send_json({"type": "pause"})
         while receive(ws, "frame")["playing"]:  # frames sent before the pause arrived

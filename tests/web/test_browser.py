@@ -173,7 +173,8 @@ def test_an_old_link_opens_with_the_configs_names(browser, server):
 
 
 def test_screenshot_of_the_running_playground(browser, server):
-    """Only with WHYDL_PLAYGROUND_SCREENSHOT=PATH: the README's picture."""
+    """Only with WHYDL_PLAYGROUND_SCREENSHOT=PATH: the README's pictures (PATH, and the
+    many-seeds view beside it as PATH's stem + "-seeds")."""
     path = os.environ.get("WHYDL_PLAYGROUND_SCREENSHOT")
     if not path:
         pytest.skip("set WHYDL_PLAYGROUND_SCREENSHOT=PATH to save a screenshot")
@@ -182,6 +183,16 @@ def test_screenshot_of_the_running_playground(browser, server):
     until(page, lambda: epoch(page) >= 60, "epoch 60")
     page.screenshot(path=path, full_page=True)
     page.close()
+    # and many seeds at once: their disagreement, their CI and every member's boundary
+    seeds = open_page(
+        browser, server + "#dataset=spiral&hidden=8,8&n_seeds=16&show_disagreement=true"
+    )
+    seeds.click("#play")
+    until(seeds, lambda: epoch(seeds) >= 150, "epoch 150")
+    seeds.click("#play")
+    stem = Path(path)
+    seeds.screenshot(path=str(stem.with_name(stem.stem + "-seeds" + stem.suffix)), full_page=True)
+    seeds.close()
 
 
 def ci_width(page) -> float | None:
@@ -227,5 +238,28 @@ def test_many_seeds_show_a_narrowing_ci_their_disagreement_and_each_member(brows
         lambda: page.evaluate("() => document.getElementById('network').toDataURL()") != network,
         "member 3's neurons",
     )
+    assert page.errors == []
+    page.close()
+
+
+def test_discretize_and_the_charts_hover_read_outs(browser, server):
+    page = open_page(browser, server + "#dataset=circles&n_samples=300")
+    for _ in range(3):
+        page.click("#step")
+    until(page, lambda: epoch(page) == 3, "epoch 3")
+    soft = boundary(page)
+    page.check("#discretize")
+    until(page, lambda: boundary(page) != soft, "the discretized boundary")
+    assert "discretize=true" in page.url
+    page.uncheck("#discretize")
+    until(page, lambda: boundary(page) == soft, "the soft boundary again")
+
+    box = page.locator("#loss-chart").bounding_box()
+    page.mouse.move(box["x"] + box["width"] * 0.8, box["y"] + box["height"] * 0.6)
+    until(page, lambda: page.is_visible("#chart-tooltip"), "the loss chart's read-out")
+    text = page.text_content("#chart-tooltip")
+    assert text.startswith("epoch 3: training ") and ", test " in text, text
+    page.mouse.move(box["x"] - 30, box["y"] - 30)  # leaving the chart hides it
+    until(page, lambda: not page.is_visible("#chart-tooltip"), "the read-out to hide")
     assert page.errors == []
     page.close()

@@ -127,3 +127,30 @@ def test_accuracy_ci_over_members():
     assert ci["n"] == 3 and ci["mean"] == pytest.approx(0.9)
     assert ci["lo"] == pytest.approx(0.9 - 4.302653 * 0.1 / np.sqrt(3), abs=1e-5)
     assert frames.accuracy_ci([0.7]) == {"mean": 0.7, "lo": 0.7, "hi": 0.7, "n": 1}
+
+
+def test_curves_ci_band_is_the_t_interval_over_members_at_every_epoch():
+    rng = np.random.default_rng(0)
+    history = History.empty([0, 1, 2, 3], 40, "accuracy")
+    for name in ("train_loss", "val_loss", "train_metric"):
+        getattr(history, name)[:] = 0.5
+    history.val_metric[:] = rng.uniform(0.6, 1.0, (4, 40))
+    history.val_metric[3, 10:] = np.nan  # a member that diverged at epoch 11
+    c = frames.curves(history, 40, [[1.0]] * 40)
+    for k, e in enumerate(c["epoch"]):
+        expected = frames.accuracy_ci(history.val_metric[:, e - 1])
+        assert c["test_accuracy_lo"][k] == pytest.approx(expected["lo"], abs=1e-6)
+        assert c["test_accuracy_hi"][k] == pytest.approx(expected["hi"], abs=1e-6)
+        assert c["test_accuracy"][k] == pytest.approx(expected["mean"], abs=1e-6)
+
+
+def test_curves_travel_as_float32_and_come_back_with_their_gaps():
+    history = History.empty([0, 1], 30, "accuracy")
+    for name in ("train_loss", "val_loss", "train_metric", "val_metric"):
+        getattr(history, name)[:] = np.linspace(0.9, 0.1, 30)
+    history.val_loss[:, -1] = np.nan
+    c = frames.curves(history, 30, [[1.0, 2.0]] * 30)
+    back = frames.decode_curves(frames.encode_curves(c))
+    assert set(back) == set(c) and back["test_loss"][-1] is None
+    np.testing.assert_allclose(back["train_loss"], c["train_loss"], rtol=1e-6)
+    assert back["epoch"] == c["epoch"] and back["grad_norms"] == c["grad_norms"]

@@ -130,6 +130,7 @@ def ensemble_view(net, boundary_grid, member_grid, task: str, ok: np.ndarray) ->
       so 255 is the most a vote among K classes can split (1 - 1/K); 0 where all agree;
     - members: each member's predicted class over `member_grid`, one byte per pixel,
       member after member (a diverged member's map is all 255: "no answer").
+    With one member, disagreement and members are None (there is nothing to show).
     Diverged members (`ok` False) are left out of the mean and the vote.
     """
     probs = _probabilities(net.forward(boundary_grid), task)  # (M, pixels, K)
@@ -145,10 +146,11 @@ def ensemble_view(net, boundary_grid, member_grid, task: str, ok: np.ndarray) ->
     disagreement = against / (1 - 1 / K)
     members = _probabilities(net.forward(member_grid), task).argmax(-1).to(torch.uint8)
     members[~keep] = 255
+    one = len(probs) == 1  # nothing to disagree about, and no strip: not sent
     return {
         "mean": _b64(_unit_bytes(mean.numpy())),
-        "disagreement": _b64(_unit_bytes(disagreement.numpy())),
-        "members": _b64(members.numpy()),
+        "disagreement": None if one else _b64(_unit_bytes(disagreement.numpy())),
+        "members": None if one else _b64(members.numpy()),
         "n_members": int(len(probs)),
     }
 
@@ -203,17 +205,30 @@ def curves(history, epoch: int, grad_history: list[list[float]]) -> dict:
     index = np.unique(np.linspace(0, epoch - 1, min(epoch, CURVE_POINTS)).round().astype(int))
     grads = np.asarray([grad_history[i] for i in index], dtype=float).T  # (layers, points)
     mean = lambda a: _finite(_nanmean(a[:, index]))  # noqa: E731  over members, per epoch
-    cis = [accuracy_ci(history.val_metric[:, i]) for i in index]
+    low, high = _ci_bands(history.val_metric[:, index])
     return {
         "epoch": (index + 1).tolist(),
         "train_loss": mean(history.train_loss),
         "test_loss": mean(history.val_loss),  # no early stopping: val = test
         "train_accuracy": mean(history.train_metric),
         "test_accuracy": mean(history.val_metric),
-        "test_accuracy_lo": [c["lo"] for c in cis],
-        "test_accuracy_hi": [c["hi"] for c in cis],
+        "test_accuracy_lo": _finite(low),
+        "test_accuracy_hi": _finite(high),
         "grad_norms": [_finite(row) for row in grads],
     }
+
+
+def _ci_bands(values: np.ndarray):
+    """Per column of (members, points): the 95% t-interval's ends over the finite members,
+    computed for all columns at once (as `accuracy_ci` does one); NaN where none is finite."""
+    finite = np.isfinite(values)
+    n = finite.sum(0)
+    mean = _nanmean(values)
+    centred = np.where(finite, values - mean, 0.0)
+    sd = np.sqrt((centred**2).sum(0) / np.maximum(n - 1, 1))
+    t = np.array([t_quantile(k - 1) if k > 1 else 0.0 for k in range(values.shape[0] + 1)])
+    half = t[n] * sd / np.sqrt(np.maximum(n, 1))
+    return mean - half, mean + half
 
 
 def _nanmean(a: np.ndarray) -> np.ndarray:
@@ -224,8 +239,39 @@ def _nanmean(a: np.ndarray) -> np.ndarray:
     return np.where(count > 0, total / np.maximum(count, 1), np.nan)
 
 
+def encode_curves(curves: dict) -> dict:
+    """`curves` for the wire: each series as little-endian float32 bytes in base64, NaN where
+    the list has None (the page reads them as typed arrays; about a third of the JSON
+    numbers' size). `grad_norms` is one such string per layer."""
+
+    def f32(values) -> str:
+        a = np.array([np.nan if v is None else v for v in values], dtype="<f4")
+        return _b64(a)
+
+    out = {k: f32(v) for k, v in curves.items() if k != "grad_norms"}
+    out["grad_norms"] = [f32(row) for row in curves["grad_norms"]]
+    return out
+
+
+def decode_curves(encoded: dict) -> dict:
+    """The inverse of `encode_curves`, NaN back to None: what the page sees, as lists."""
+
+    def lists(b64: str) -> list:
+        a = np.frombuffer(base64.b64decode(b64), dtype="<f4").astype(float)
+        return [None if not np.isfinite(v) else float(v) for v in a]
+
+    out = {k: lists(v) for k, v in encoded.items() if k != "grad_norms"}
+    out["grad_norms"] = [lists(row) for row in encoded["grad_norms"]]
+    return out
+
+
 def _finite(values) -> list:
-    return [round(float(v), 8) if np.isfinite(v) else None for v in values]
+    """Floats rounded to 8 decimals, NaN and infinities as None (JSON has neither)."""
+    v = np.round(np.asarray(values, dtype=float), 8)
+    out = v.tolist()
+    if not np.isfinite(v).all():
+        out = [x if np.isfinite(x) else None for x in out]
+    return out
 
 
 def _unit_bytes(v: np.ndarray) -> np.ndarray:

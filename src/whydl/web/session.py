@@ -35,7 +35,7 @@ from whydl.web import export, frames
 from whydl.web.datasets import Upload, make_dataset
 from whydl.web.validate import parse_member, parse_settings
 
-FRAME_INTERVAL = 0.05  # seconds: at most 20 frames a second (the page needs 10)
+FRAME_INTERVAL = 1 / 60  # seconds: at most a frame per screen refresh of a 60 Hz display
 SPEED_WINDOW = 1.0  # seconds over which epochs per second are measured
 # TrainConfig's most epochs: the playground trains until paused
 EPOCH_LIMIT = option_of(next(f for f in fields(TrainConfig) if f.name == "epochs")).bounds.high
@@ -254,14 +254,16 @@ class Session:
             "n_diverged": len(trainer.diverged),
             "member": self.member,
             "epochs_per_second": round(self._speed(), 1),
-            "curves": frames.curves(trainer.history, trainer.epoch, self.grad_history),
+            "curves": frames.encode_curves(
+                frames.curves(trainer.history, trainer.epoch, self.grad_history)
+            ),
             **view,
         }
         ok = np.array([i not in trainer.diverged_members for i in range(trainer.net.M)])
         ensemble = frames.ensemble_view(
             trainer.net, self.boundary_grid, self.member_grid, trainer.task, ok
         )
-        frame["member_boundary"], frame["boundary"] = frame["boundary"], ensemble.pop("mean")
+        frame["boundary"] = ensemble.pop("mean")  # the members' mean: one member's own
         frame["ensemble"] = ensemble
         frame["accuracy_ci"] = (
             frames.accuracy_ci(trainer.history.val_metric[:, trainer.epoch - 1])

@@ -30,6 +30,8 @@
   let accepted = null;    // the settings of the run the server has now
   let showTest = true;
   let showDisagreement = false;
+  let discretize = false;  // the boundary as hard classes, as TensorFlow Playground's option
+  const charts = new Map();  // canvas id -> what its hover read-out needs
   let ws = null;
   let run = 0;            // the server's run id: frames of older runs are ignored
   let ready = null;       // the 'ready' message of the current run
@@ -102,6 +104,7 @@
       scheduleDraw();
     } else if (m.type === "frame") {
       if (m.run !== run) return;
+      m.curves = decodeCurves(m.curves);
       frame = m;
       if (m.diverged) showMessage("Training stopped: " + m.diverged);
       else if (m.done) showMessage("Training stopped at the playground's limit of 100,000 epochs.");
@@ -176,6 +179,15 @@
       writeHash();
       scheduleDraw();
     });
+    $("discretize").addEventListener("change", (e) => {
+      discretize = e.target.checked;
+      writeHash();
+      scheduleDraw();
+    });
+    for (const id of ["loss-chart", "accuracy-chart", "grad-chart"]) {
+      $(id).addEventListener("mousemove", chartTooltip);
+      $(id).addEventListener("mouseleave", () => { $("chart-tooltip").hidden = true; });
+    }
     $("csv-file").addEventListener("change", onUpload);
     $("message-close").addEventListener("click", hideMessage);
     $("copy-link").addEventListener("click", copyLink);
@@ -218,6 +230,7 @@
     for (const id of ["noise", "n_samples", "regenerate"]) $(id).disabled = !generated;
     $("show_test").checked = showTest;
     $("show_disagreement").checked = showDisagreement;
+    $("discretize").checked = discretize;
     const hidden = Array.isArray(settings.hidden) ? settings.hidden : [];
     $("layers-label").textContent = `${hidden.length} hidden layer${hidden.length === 1 ? "" : "s"}`;
     $("add-layer").disabled = hidden.length >= options.max_layers;
@@ -296,6 +309,7 @@
     for (const [name, raw] of params) {
       if (name === "show_test") showTest = raw !== "false";
       if (name === "show_disagreement") showDisagreement = raw === "true";
+      if (name === "discretize") discretize = raw === "true";
       const [key, translate] = RENAMED[name] || [name, (v) => v];
       if (!(key in s) || (key !== name && params.has(key))) continue;  // the new name wins
       const d = options.defaults[key];
@@ -314,6 +328,7 @@
     }
     params.set("show_test", String(showTest));
     params.set("show_disagreement", String(showDisagreement));
+    params.set("discretize", String(discretize));
     history.replaceState(null, "", "#" + params.toString());
     $("link").value = location.href;
   }
@@ -373,15 +388,16 @@
       const bytes = decode(f.boundary);
       const k = bytes.length / (r * r);
       const image = new ImageData(r, r);
-      const split = showDisagreement ? decode(f.ensemble.disagreement) : null;
+      const split = showDisagreement && f.ensemble.disagreement ? decode(f.ensemble.disagreement) : null;
       for (let i = 0; i < r * r; i++) {
         let rgb;
         if (split) rgb = mix(WHITE, [204, 121, 167], split[i] / 255);  // purple: seeds disagree
+        else if (k === 1 && discretize) rgb = diverging(bytes[i] >= 128 ? 1 : -1, BACKGROUND);
         else if (k === 1) rgb = diverging(bytes[i] / 127.5 - 1, BACKGROUND);
         else {
           let best = 0;
           for (let j = 1; j < k; j++) if (bytes[j * r * r + i] > bytes[best * r * r + i]) best = j;
-          const p = bytes[best * r * r + i] / 255;
+          const p = discretize ? 1 : bytes[best * r * r + i] / 255;
           rgb = mix(WHITE, CLASS_RGB[best % CLASS_RGB.length], BACKGROUND * Math.max(0, (p - 1 / k) / (1 - 1 / k)));
         }
         image.data.set([rgb[0], rgb[1], rgb[2], 255], 4 * i);
@@ -561,6 +577,24 @@
     tip.hidden = true;
   }
 
+  // hover: the epoch under the pointer and every curve's value there
+  function chartTooltip(event) {
+    const tip = $("chart-tooltip");
+    const c = charts.get(event.target.id);
+    if (!c || !c.xs.length) { tip.hidden = true; return; }
+    const rect = event.target.getBoundingClientRect();
+    const mx = event.clientX - rect.left;
+    const target = c.x0 + ((mx - c.left) / (c.w - c.left - c.right)) * (c.x1 - c.x0);
+    let best = 0;
+    c.xs.forEach((x, i) => { if (Math.abs(x - target) < Math.abs(c.xs[best] - target)) best = i; });
+    const show = (v) => (v === null || v === undefined ? "\u2013" : Number(v.toPrecision(4)).toString());
+    const parts = c.series.map((s) => `${s.label} ${show(s.y[best])}`);
+    tip.textContent = `epoch ${c.xs[best].toLocaleString("en")}: ${parts.join(", ")}`;
+    tip.style.left = `${event.target.offsetLeft + Math.min(mx + 10, c.w - 160)}px`;
+    tip.style.top = `${event.target.offsetTop + event.clientY - rect.top + 12}px`;
+    tip.hidden = false;
+  }
+
   function drawCharts(c) {
     chart($("loss-chart"), "Loss (cross-entropy)", c.epoch, [
       { y: c.train_loss, color: "#0072b2", label: "training" },
@@ -611,6 +645,7 @@
     if (hi - lo < 1e-9) hi = lo + 1;
     const x0 = 1, x1 = Math.max(2, xs[xs.length - 1]);
     const X = (x) => left + ((x - x0) / (x1 - x0)) * (w - left - right);
+    charts.set(canvas.id, { xs, series, x0, x1, left, right, w, log: opts.log });
     const Y = (v) => top + (1 - (tf(v) - lo) / (hi - lo)) * (h - top - bottom);
     ctx.strokeStyle = "#e4e4e4";
     ctx.fillStyle = "#777";
@@ -750,6 +785,13 @@
     const s = atob(b64);
     const out = new Uint8Array(s.length);
     for (let i = 0; i < s.length; i++) out[i] = s.charCodeAt(i);
+    return out;
+  }
+  // curves arrive as float32 bytes, NaN where an epoch has no value: arrays with null
+  function decodeCurves(c) {
+    const list = (b64) => Array.from(decodeFloat32(b64), (v) => (Number.isFinite(v) ? v : null));
+    const out = {};
+    for (const [k, v] of Object.entries(c)) out[k] = k === "grad_norms" ? v.map(list) : list(v);
     return out;
   }
   function decodeFloat32(b64) {
