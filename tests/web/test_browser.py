@@ -263,3 +263,18 @@ def test_discretize_and_the_charts_hover_read_outs(browser, server):
     until(page, lambda: not page.is_visible("#chart-tooltip"), "the read-out to hide")
     assert page.errors == []
     page.close()
+
+
+def test_clicking_a_link_edits_its_weight_and_the_boundary_follows(browser, server):
+    page = open_page(browser, server + "#dataset=moons&hidden=4")
+    page.click("#step")
+    until(page, lambda: epoch(page) == 1, "epoch 1")
+    before = boundary(page)
+    page.once("dialog", lambda dialog: dialog.accept("9"))
+    x, y = page.evaluate("() => document.getElementById('network').linkMidpoint(1, 0, 2)")
+    box = page.locator("#network").bounding_box()
+    page.mouse.click(box["x"] + x, box["y"] + y)
+    until(page, lambda: boundary(page) != before, "the boundary with the edited weight")
+    assert epoch(page) == 1  # an edit, not a training step
+    assert page.errors == []
+    page.close()

@@ -5,6 +5,7 @@ import io
 import json
 import time
 
+import numpy as np
 import pytest
 import torch
 
@@ -243,3 +244,27 @@ def test_many_seeds_train_as_one_stack_and_a_member_can_be_selected(tab):
     assert "member=4 is not a member of this run" in tab.message("error")["message"]
     tab.send({"type": "export"})
     assert "--seeds 4" in tab.message("export")["command"]
+
+
+def test_an_edited_weight_changes_the_network_and_training_goes_on_from_it(tab):
+    tab.send({"type": "configure", "settings": SMALL})
+    tab.message("ready")
+    tab.send({"type": "step"})
+    before = tab.frame(lambda f: f["epoch"] == 1)
+    tab.frames.clear()
+    tab.send({"type": "set_weight", "layer": 0, "out": 1, "in": 0, "value": 7.5})
+    after = tab.frame()
+    first = np.frombuffer(base64.b64decode(after["weights"][0]), dtype="<f4")  # (6, 2)
+    assert first[1 * 2 + 0] == 7.5 and after["epoch"] == 1
+    assert after["boundary"] != before["boundary"]
+    tab.send({"type": "step"})
+    assert tab.frame(lambda f: f["epoch"] == 2)  # trains on from the edited weight
+    for bad, message in [
+        ({"layer": 3, "out": 0, "in": 0, "value": 1}, "layer=3 is not a layer of links"),
+        ({"layer": 0, "out": 6, "in": 0, "value": 1}, "out=6 is not a neuron of layer 0"),
+        ({"layer": 0, "out": 0, "in": 2, "value": 1}, "in=2 is not a neuron"),
+        ({"layer": 0, "out": 0, "in": 0, "value": float("inf")}, "value=inf is not a weight"),
+        ({"layer": 0, "out": 0, "in": 0, "value": "1"}, "value='1' is not a weight"),
+    ]:
+        tab.send({"type": "set_weight", **bad})
+        assert message in tab.message("error")["message"]

@@ -33,13 +33,23 @@ from whydl.engine import Trainer
 from whydl.errors import WhydlError
 from whydl.web import export, frames
 from whydl.web.datasets import Upload, make_dataset
-from whydl.web.validate import parse_member, parse_settings
+from whydl.web.validate import parse_member, parse_settings, parse_weight_edit
 
 FRAME_INTERVAL = 1 / 60  # seconds: at most a frame per screen refresh of a 60 Hz display
 SPEED_WINDOW = 1.0  # seconds over which epochs per second are measured
 # TrainConfig's most epochs: the playground trains until paused
 EPOCH_LIMIT = option_of(next(f for f in fields(TrainConfig) if f.name == "epochs")).bounds.high
-COMMANDS = ("configure", "reset", "play", "pause", "step", "export", "weights", "select")
+COMMANDS = (
+    "configure",
+    "reset",
+    "play",
+    "pause",
+    "step",
+    "export",
+    "weights",
+    "select",
+    "set_weight",
+)
 _STOP = object()
 log = logging.getLogger("whydl.web")
 
@@ -49,7 +59,8 @@ class Session:
 
     Commands are dicts with a "type": configure (settings, optional csv), reset, play,
     pause, step, export, weights, select (member: which member the neuron maps and the
-    exported weights show, 0 to n_seeds - 1; it changes the view, not the run).
+    exported weights show, 0 to n_seeds - 1; it changes the view, not the run), set_weight
+    (layer, out, in, value: one weight of the shown member, set between two epochs).
     """
 
     def __init__(self, notify: Callable[[], None], name: str = "session"):
@@ -154,6 +165,12 @@ class Session:
         elif kind == "select":
             self.member = parse_member(command.get("member"), self.trainer.net.M)
             self._publish()
+        elif kind == "set_weight":
+            layer, out, inp, value = parse_weight_edit(command, self.widths)
+            last = len(self.widths) - 2  # the output layer's index among the linear layers
+            name = "out.weight" if layer == last else f"hidden.{layer}.weight"
+            self.trainer.net.tensors[name][self.member, out, inp] = value  # in place: the
+            self._publish()  # stack's buffer, so training goes on from the edited weight
 
     def _configure(self, raw_settings, raw_csv) -> None:
         """Validate everything first; only a fully valid setup replaces the current one."""

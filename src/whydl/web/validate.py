@@ -172,6 +172,35 @@ def parse_member(value, n_members: int) -> int:
     return int(value)
 
 
+MAX_WEIGHT = 100.0  # an edited weight's largest magnitude
+
+
+def parse_weight_edit(command: dict, widths: list[int]) -> tuple[int, int, int, float]:
+    """(layer, out, in, value) of a `set_weight` command, checked against the network's
+    `widths` (inputs, hidden layers, outputs): layer 0 is the inputs' links."""
+    layer = command.get("layer")
+    if not _is_int(layer) or not 0 <= int(layer) < len(widths) - 1:
+        raise WhydlError(
+            f"layer={_show(layer)} is not a layer of links: expected 0 to {len(widths) - 2}."
+        )
+    layer = int(layer)
+    for key, size in (("out", widths[layer + 1]), ("in", widths[layer])):
+        v = command.get(key)
+        if not _is_int(v) or not 0 <= int(v) < size:
+            raise WhydlError(
+                f"{key}={_show(v)} is not a neuron of layer {layer}'s links: expected 0 to "
+                f"{size - 1}."
+            )
+    value = command.get("value")
+    numeric = isinstance(value, int | float) and not isinstance(value, bool)
+    if not numeric or not math.isfinite(value) or abs(value) > MAX_WEIGHT:
+        raise WhydlError(
+            f"value={_show(value)} is not a weight the playground sets: expected a number "
+            f"from -{MAX_WEIGHT:g} to {MAX_WEIGHT:g}, e.g. 0.5."
+        )
+    return layer, int(command["out"]), int(command["in"]), float(value)
+
+
 def check_upload(name, text) -> None:
     """Bounds on an uploaded CSV before it is parsed: type, size and row count."""
     if not isinstance(name, str) or not isinstance(text, str):

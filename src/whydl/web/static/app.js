@@ -196,6 +196,13 @@
     $("export-weights").addEventListener("click", () => send({ type: "weights" }));
     const canvas = $("network");
     canvas.addEventListener("mousemove", networkTooltip);
+    canvas.addEventListener("click", editWeight);
+    // where link (layer, out, in) crosses its middle, in the canvas's CSS pixels (tests click it)
+    canvas.linkMidpoint = (l, o, i) => {
+      const [xa, ya] = layout.pos[l][i];
+      const [xb, yb] = layout.pos[l + 1][o];
+      return [(xa + xb) / 2, (ya + yb) / 2];
+    };
     canvas.addEventListener("mouseleave", () => { $("tooltip").hidden = true; });
   }
 
@@ -551,6 +558,48 @@
     const names = ready.data.features;
     pos[0].forEach(([x, y], i) => ctx.fillText(names[i] || `x${i + 1}`, x - node / 2 - 4, y + 4));
     ctx.textAlign = "left";
+  }
+
+  // a link's curve, as drawn: from the right edge of neuron i to the left edge of neuron o
+  function linkPoint(l, o, i, t) {
+    const [xa, ya] = layout.pos[l][i];
+    const [xb, yb] = layout.pos[l + 1][o];
+    const p0 = [xa + layout.node / 2, ya], c1 = [(xa + xb) / 2, ya], c2 = [(xa + xb) / 2, yb];
+    const p3 = [xb - layout.node / 2, yb];
+    const u = 1 - t;
+    const at = (k) => u * u * u * p0[k] + 3 * u * u * t * c1[k] + 3 * u * t * t * c2[k] + t * t * t * p3[k];
+    return [at(0), at(1)];
+  }
+
+  // click a link to set its weight (TensorFlow Playground's edit): the next frame shows it
+  function editWeight(event) {
+    if (!layout || !frame) return;
+    const rect = event.target.getBoundingClientRect();
+    const mx = event.clientX - rect.left, my = event.clientY - rect.top;
+    let best = null, nearest = 5;  // pixels
+    const widths = layout.widths;
+    for (let l = 0; l + 1 < widths.length; l++) {
+      for (let o = 0; o < widths[l + 1]; o++) {
+        for (let i = 0; i < widths[l]; i++) {
+          for (let t = 0; t <= 1.0001; t += 0.05) {
+            const [x, y] = linkPoint(l, o, i, t);
+            const d = Math.hypot(x - mx, y - my);
+            if (d < nearest) { nearest = d; best = [l, o, i]; }
+          }
+        }
+      }
+    }
+    if (!best) return;
+    const [l, o, i] = best;
+    const current = decodeFloat32(frame.weights[l])[o * widths[l] + i];
+    const last = widths.length - 1;
+    const from = l === 0 ? `input ${ready.data.features[i] || i + 1}` : `layer ${l}, neuron ${i + 1}`;
+    const to = l + 1 === last ? `output ${o + 1}` : `layer ${l + 1}, neuron ${o + 1}`;
+    const answer = window.prompt(`Weight from ${from} to ${to} (now ${current.toPrecision(4)}):`, current.toPrecision(4));
+    if (answer === null || answer.trim() === "") return;
+    const value = Number(answer);
+    if (!Number.isFinite(value)) return showMessage(`${answer} is not a number: type a weight such as 0.5.`);
+    send({ type: "set_weight", layer: l, out: o, in: i, value });
   }
 
   function networkTooltip(event) {
