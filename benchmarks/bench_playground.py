@@ -38,13 +38,14 @@ def measure(settings: dict, tabs: int, seconds: float) -> dict:
     while not all(started) and time.monotonic() < deadline:  # each tab's 'ready'
         for i, s in enumerate(sessions):
             messages, _ = s.take()
-            started[i] = started[i] or any(isinstance(m, dict) and m["type"] == "ready" for m in messages)
+            started[i] = started[i] or any(
+                isinstance(m, dict) and m["type"] == "ready" for m in messages
+            )
         time.sleep(0.01)
     for s in sessions:
         s.submit({"type": "play"})
     frames, sizes = [0] * tabs, []
     start = time.monotonic()
-    first_epoch = [None] * tabs
     last_epoch = [0] * tabs
     while time.monotonic() - start < seconds:
         ready.wait(0.05)
