@@ -278,3 +278,16 @@ def test_clicking_a_link_edits_its_weight_and_the_boundary_follows(browser, serv
     assert epoch(page) == 1  # an edit, not a training step
     assert page.errors == []
     page.close()
+
+
+def test_a_clicked_point_appears_in_the_training_data(browser, server):
+    page = open_page(browser, server + "#dataset=moons&n_samples=200")
+    assert "140 training / 60 test points" in page.text_content("#data-info")
+    box = page.locator("#boundary").bounding_box()
+    page.keyboard.down("Shift")
+    page.mouse.click(box["x"] + box["width"] * 0.5, box["y"] + box["height"] * 0.5)
+    page.keyboard.up("Shift")
+    until(page, lambda: "141 training" in page.text_content("#data-info"), "the added point")
+    assert "1 point added by clicking" in page.text_content("#data-info")
+    assert page.errors == []
+    page.close()

@@ -268,3 +268,26 @@ def test_an_edited_weight_changes_the_network_and_training_goes_on_from_it(tab):
     ]:
         tab.send({"type": "set_weight", **bad})
         assert message in tab.message("error")["message"]
+
+
+def test_a_clicked_point_joins_the_training_data_and_new_data_drops_it(tab):
+    tab.send({"type": "configure", "settings": SMALL})
+    first = tab.message("ready")
+    n = len(first["data"]["train"]["y"])
+    tab.send({"type": "add_point", "x": [0.25, -0.5], "label": 1})
+    ready = tab.message("ready")
+    train = ready["data"]["train"]
+    assert len(train["y"]) == n + 1 and ready["added"] == 1
+    assert train["x"][-2:] == [0.25, -0.5] and train["y"][-1] == 1
+    assert tab.session.trainer.n == n + 1  # the engine trains on it
+    x0, x1, _, _ = first["data"]["extent"]
+    for bad, message in [
+        ({"x": [x1 + 1, 0.0], "label": 0}, "is not a point of the plane"),
+        ({"x": [0.0], "label": 0}, "is not a point of the plane"),
+        ({"x": [0.0, 0.0], "label": 2}, "label=2 is not a class of moons"),
+        ({"x": [0.0, 0.0], "label": True}, "label=True is not a class"),
+    ]:
+        tab.send({"type": "add_point", **bad})
+        assert message in tab.message("error")["message"]
+    tab.send({"type": "configure", "settings": SMALL | {"data_seed": 9}})
+    assert tab.message("ready")["added"] == 0  # other data: the clicked point is gone

@@ -5,8 +5,10 @@ from __future__ import annotations
 import csv
 import io
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
+
+import numpy as np
 
 from whydl.data import Dataset, load_csv
 from whydl.errors import WhydlError
@@ -71,6 +73,51 @@ def make_dataset(settings: Settings, upload: Upload | None) -> Dataset:
             f"the playground shows at most {MAX_CLASSES}. Merge or drop classes."
         )
     return dataset
+
+
+MAX_ADDED = 500  # points a tab may add by clicking
+
+
+def with_points(dataset: Dataset, points: list[tuple[float, float, int]]) -> Dataset:
+    """`dataset` with `points` (x1, x2, label) appended to its training split."""
+    if not points:
+        return dataset
+    X = np.array([p[:2] for p in points], dtype=dataset.X_train.dtype)
+    y = np.array([p[2] for p in points], dtype=dataset.y_train.dtype)
+    return replace(
+        dataset,
+        X_train=np.concatenate([dataset.X_train, X]),
+        y_train=np.concatenate([dataset.y_train, y]),
+    )
+
+
+def parse_point(command: dict, dataset: Dataset, box: list[float], n_added: int):
+    """(x1, x2, label) of an `add_point` command: inside the drawn plane, a known class, a
+    generated dataset (an uploaded file's points are its own), under MAX_ADDED a tab."""
+    if dataset.input_mean is not None:
+        raise WhydlError(
+            "points can be added to a generated dataset only: an uploaded file's points are "
+            "its own. Edit the file and upload it again."
+        )
+    if n_added >= MAX_ADDED:
+        raise WhydlError(f"this tab has added {MAX_ADDED} points, the most it may; reset the data.")
+    x, label = command.get("x"), command.get("label")
+    ok = (
+        isinstance(x, list)
+        and len(x) == 2
+        and all(isinstance(v, int | float) and not isinstance(v, bool) for v in x)
+    )
+    if not ok or not (box[0] <= x[0] <= box[1] and box[2] <= x[1] <= box[3]):
+        raise WhydlError(
+            f"x={str(x)[:40]} is not a point of the plane: expected [x1, x2] with x1 in "
+            f"{box[0]:.3g}..{box[1]:.3g} and x2 in {box[2]:.3g}..{box[3]:.3g}."
+        )
+    if not isinstance(label, int) or isinstance(label, bool) or not 0 <= label < dataset.n_classes:
+        raise WhydlError(
+            f"label={str(label)[:20]} is not a class of {dataset.name}: expected 0 to "
+            f"{dataset.n_classes - 1}."
+        )
+    return float(x[0]), float(x[1]), int(label)
 
 
 def _header(upload: Upload) -> list[str]:

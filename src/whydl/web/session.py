@@ -32,7 +32,7 @@ from whydl.config import TrainConfig, option_of
 from whydl.engine import Trainer
 from whydl.errors import WhydlError
 from whydl.web import export, frames
-from whydl.web.datasets import Upload, make_dataset
+from whydl.web.datasets import Upload, make_dataset, parse_point, with_points
 from whydl.web.validate import parse_member, parse_settings, parse_weight_edit
 
 FRAME_INTERVAL = 1 / 60  # seconds: at most a frame per screen refresh of a 60 Hz display
@@ -49,6 +49,7 @@ COMMANDS = (
     "weights",
     "select",
     "set_weight",
+    "add_point",
 )
 _STOP = object()
 log = logging.getLogger("whydl.web")
@@ -60,7 +61,9 @@ class Session:
     Commands are dicts with a "type": configure (settings, optional csv), reset, play,
     pause, step, export, weights, select (member: which member the neuron maps and the
     exported weights show, 0 to n_seeds - 1; it changes the view, not the run), set_weight
-    (layer, out, in, value: one weight of the shown member, set between two epochs).
+    (layer, out, in, value: one weight of the shown member, set between two epochs),
+    add_point (x: [x1, x2], label: a training point added to a generated dataset; the run
+    starts again on the data with it, and new data or a new upload drops the added points).
     """
 
     def __init__(self, notify: Callable[[], None], name: str = "session"):
@@ -73,6 +76,7 @@ class Session:
         self.thread = threading.Thread(target=self._run, name=f"whydl-{name}", daemon=True)
         # worker-owned state
         self.settings = self.upload = self.dataset = self.trainer = self.module = None
+        self.added: list[tuple[float, float, int]] = []  # points clicked into the data
         self.run = 0  # bumped on every configure/reset; frames carry it
         self.playing = False
         self.grad_history: list[list[float]] = []  # per epoch, per layer
@@ -165,6 +169,10 @@ class Session:
         elif kind == "select":
             self.member = parse_member(command.get("member"), self.trainer.net.M)
             self._publish()
+        elif kind == "add_point":
+            point = parse_point(command, self.dataset, self.box, len(self.added))
+            self.added.append(point)
+            self._start_run(self.settings, self.upload, self.dataset)
         elif kind == "set_weight":
             layer, out, inp, value = parse_weight_edit(command, self.widths)
             last = len(self.widths) - 2  # the output layer's index among the linear layers
@@ -183,13 +191,15 @@ class Session:
             or settings.data_key != self.settings.data_key
         ):
             dataset = make_dataset(settings, upload)
+            self.added = []  # other data: the clicked points belonged to the old one
         self._start_run(settings, upload, dataset)
 
     def _start_run(self, settings, upload, dataset) -> None:
         """A fresh network (same seed, same initial weights), paused at epoch 0."""
         s = settings
         config = export.run_config(s, EPOCH_LIMIT, upload)  # what an export would train
-        self.trainer = Trainer(dataset, config.model, config.train, track_gradients=True)
+        trained_on = with_points(dataset, self.added)
+        self.trainer = Trainer(trained_on, config.model, config.train, track_gradients=True)
         self.member = 0  # the member whose neurons and weights the page shows
         self.module = self.trainer.net.member(0)  # a plain copy, refreshed for each frame
         self.settings, self.upload, self.dataset = settings, upload, dataset
@@ -215,7 +225,8 @@ class Session:
                 "boundary_resolution": frames.BOUNDARY_RESOLUTION,
                 "member_resolution": frames.MEMBER_RESOLUTION,
                 "seeds": self.trainer.seeds,
-                "data": frames.data_summary(dataset, self.box),
+                "data": frames.data_summary(trained_on, self.box),
+                "added": len(self.added),
             }
         )
         self._publish()

@@ -197,6 +197,7 @@
     const canvas = $("network");
     canvas.addEventListener("mousemove", networkTooltip);
     canvas.addEventListener("click", editWeight);
+    $("boundary").addEventListener("click", addPoint);
     // where link (layer, out, in) crosses its middle, in the canvas's CSS pixels (tests click it)
     canvas.linkMidpoint = (l, o, i) => {
       const [xa, ya] = layout.pos[l][i];
@@ -476,6 +477,7 @@
     const nTest = d.test.y.length;
     const parts = [`${d.name}: ${d.task}, ${d.classes.length} classes`, `${nTrain} training / ${nTest} test points`];
     if (d.standardised) parts.push(`features ${d.features.join(", ")} standardised on the training split`);
+    if (ready.added) parts.push(`${ready.added} point${ready.added === 1 ? "" : "s"} added by clicking`);
     $("data-info").textContent = parts.join(" \u00B7 ");
     const legend = $("class-legend");
     legend.replaceChildren();
@@ -569,6 +571,17 @@
     const u = 1 - t;
     const at = (k) => u * u * u * p0[k] + 3 * u * u * t * c1[k] + 3 * u * t * t * c2[k] + t * t * t * p3[k];
     return [at(0), at(1)];
+  }
+
+  // click the plane to add a training point (ConvNetJS's demo): class 0, or with shift class 1
+  function addPoint(event) {
+    if (!ready || ready.data.task === "regression") return;
+    const rect = event.target.getBoundingClientRect();
+    const [x0, x1, y0, y1] = ready.data.extent;
+    const x = x0 + ((event.clientX - rect.left) / rect.width) * (x1 - x0);
+    const y = y1 - ((event.clientY - rect.top) / rect.height) * (y1 - y0);
+    const label = event.shiftKey ? 1 : 0;
+    send({ type: "add_point", x: [x, y], label });
   }
 
   // click a link to set its weight (TensorFlow Playground's edit): the next frame shows it
