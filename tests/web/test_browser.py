@@ -291,3 +291,25 @@ def test_a_clicked_point_appears_in_the_training_data(browser, server):
     assert "1 point added by clicking" in page.text_content("#data-info")
     assert page.errors == []
     page.close()
+
+
+def test_the_reports_playground_link_opens_the_cards_setup(browser, server):
+    """The report's demo card links to the playground; the link's hash, opened on a running
+    server, is the card's setup: the article's data, network, optimiser and seeds."""
+    import re
+
+    from whydl.config import article_config
+    from whydl.report.demo import playground_link
+
+    config = article_config().replace(train={"n_seeds": 10}).to_dict()
+    href = re.search(r'href="([^"]+)"', playground_link(config)).group(1).replace("&amp;", "&")
+    assert href.startswith("http://127.0.0.1:8000/#")
+    page = open_page(browser, server + href[href.index("#") :])
+    assert page.input_value("#n_seeds") == "10" and page.input_value("#lr") == "0.01"
+    assert page.input_value("#optimizer") == "adam"
+    assert page.text_content("#layers-label") == "2 hidden layers"
+    assert "moons" in page.text_content("#data-info") and "700 training" in page.text_content(
+        "#data-info"
+    )
+    assert page.errors == []
+    page.close()

@@ -171,3 +171,30 @@ def test_many_seeds_cost_at_most_the_largest_single_network():
     for bad in (32, -1, 1.5, "0", None):
         with pytest.raises(WhydlError, match="is not a member of this run"):
             parse_member(bad, 32)
+
+
+def test_a_playground_link_holds_settings_the_playground_accepts():
+    from urllib.parse import parse_qsl
+
+    from whydl.config import RunConfig, article_config
+    from whydl.links import playground_hash
+
+    config = article_config().replace(
+        model={"hidden": (8, 4), "dropout": 0.2}, train={"n_seeds": 500, "optimizer": "sgd"}
+    )
+    pairs = dict(parse_qsl(playground_hash(config)[1:]))
+    raw = {}
+    for key, text in pairs.items():
+        default = getattr(Settings(), key)
+        if key == "hidden":
+            raw[key] = [int(w) for w in text.split(",")]
+        elif isinstance(default, bool):
+            raw[key] = text == "true"
+        elif isinstance(default, int | float):
+            raw[key] = type(default)(float(text))
+        else:
+            raw[key] = text
+    s = parse_settings(raw)
+    assert s.hidden == (8, 4) and s.dropout == 0.2 and s.optimizer == "sgd"
+    assert s.n_seeds == 32  # capped at the playground's most
+    assert playground_hash(RunConfig.from_dict({"data": {"dataset": "digits"}})) is None

@@ -8,7 +8,26 @@ from __future__ import annotations
 
 from html import escape
 
+from whydl.config import RunConfig
+from whydl.links import SERVE_URL, playground_hash
 from whydl.report.card import figures_html, table_html
+
+
+def playground_link(config: dict | None) -> str:
+    """An "open in the playground" link for a run's config (as config.json holds it), or ""
+    when the playground cannot show that run."""
+    if not config:
+        return ""
+    try:
+        link = playground_hash(RunConfig.from_dict(config))
+    except (TypeError, ValueError, KeyError):  # a record from another whydl version
+        return ""
+    if link is None:
+        return ""
+    return (
+        f'<p><a class="playground" href="{escape(SERVE_URL + link)}">Open this setup in the '
+        "playground</a> <span class='muted'>(with <code>whydl serve</code> running)</span></p>"
+    )
 
 
 def demo_html(record: dict) -> str:
@@ -26,5 +45,6 @@ def demo_html(record: dict) -> str:
         + table_html(columns, [[r[c] for c in columns] for r in rows])
         + "</details>"
         f"<pre><code>{escape(record['command'])}</code></pre>"
-        f'<p class="muted">This run took {record["seconds"]:.1f} s.</p></section>'
+        + playground_link(record.get("config"))
+        + f'<p class="muted">This run took {record["seconds"]:.1f} s.</p></section>'
     )
