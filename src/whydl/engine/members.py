@@ -3,14 +3,13 @@ per-member hooks that set them up (their seeds, dropout probabilities, initial s
 
 from __future__ import annotations
 
-import dataclasses
-
 import numpy as np
 import torch
 
-from whydl.config import ModelConfig, TrainConfig, option_of, show_value
+from whydl.config import ModelConfig, TrainConfig
 from whydl.data import Dataset
 from whydl.engine.memory import CNN_ACTIVATIONS_PER_ROW, check_fits, mlp_n_parameters
+from whydl.engine.optim import member_values
 from whydl.errors import WhydlError
 from whydl.models import MLP, SmallCNN
 
@@ -78,15 +77,7 @@ def member_dropouts(model: ModelConfig, n_members: int, values) -> list[float]:
     MLP (a CNN has no dropout)."""
     if model.architecture != "mlp":
         raise ValueError(f"member_dropout needs architecture='mlp', not {model.architecture!r}.")
-    if np.ndim(values) != 1 or len(values) != n_members:
-        raise ValueError(
-            f"member_dropout={show_value(values)} has shape {np.shape(values)}; expected "
-            f"({n_members},): one dropout probability per member."
-        )
-    field_ = next(f for f in dataclasses.fields(model) if f.name == "dropout")
-    for i, value in enumerate(np.asarray(values, dtype=float).tolist()):
-        option_of(field_).check(f"member_dropout[{i}]", value)
-    return np.asarray(values, dtype=float).tolist()
+    return member_values(model, "dropout", values, n_members, "dropout probability")
 
 
 def scale_initial_weights(net, scales) -> None:

@@ -98,21 +98,27 @@ def member_hyperparameters(train: TrainConfig, lr=None, weight_decay=None, momen
     {'lr': [0.01, 0.1], 'weight_decay': 0.0, 'momentum': 0.9}
     """
     given = {"lr": lr, "weight_decay": weight_decay, "momentum": momentum}
-    fields = {f.name: f for f in dataclasses.fields(train)}
-    out = {}
-    for name, values in given.items():
-        if values is None:
-            out[name] = getattr(train, name)
-            continue
-        if np.ndim(values) != 1 or len(values) != train.n_seeds:
-            raise ValueError(
-                f"member_{name}={show_value(values)} has shape {np.shape(values)}; expected "
-                f"({train.n_seeds},): one {name} per member, or None for the config's one value."
-            )
-        for i, value in enumerate(np.asarray(values).tolist()):  # a WhydlError (a ValueError)
-            option_of(fields[name]).check(f"member_{name}[{i}]", value)
-        out[name] = np.asarray(values, dtype=float).tolist()
-    return out
+    return {
+        name: getattr(train, name)
+        if values is None
+        else member_values(train, name, values, train.n_seeds)
+        for name, values in given.items()
+    }
+
+
+def member_values(config, name: str, values, n_members: int, what: str = "") -> list[float]:
+    """`values` of the hook `member_<name>` as floats: `n_members` of them, each within the
+    bounds of `config`'s field `name` (a TrainConfig's lr, a ModelConfig's dropout), so a
+    grid is held to the same limits as one value. `what` names one value in the message."""
+    if np.ndim(values) != 1 or len(values) != n_members:
+        raise ValueError(
+            f"member_{name}={show_value(values)} has shape {np.shape(values)}; expected "
+            f"({n_members},): one {what or name} per member, or None for the config's one value."
+        )
+    field = next(f for f in dataclasses.fields(config) if f.name == name)
+    for i, value in enumerate(np.asarray(values).tolist()):  # a WhydlError (a ValueError)
+        option_of(field).check(f"member_{name}[{i}]", value)
+    return np.asarray(values, dtype=float).tolist()
 
 
 class StackedOptimizer:

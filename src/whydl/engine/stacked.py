@@ -106,9 +106,8 @@ def _backward_through(name: str, da: torch.Tensor, u: torch.Tensor, a: torch.Ten
 
 
 def _act_grad(name: str, u: torch.Tensor, a: torch.Tensor) -> torch.Tensor:
-    """d act(u) / du, from the pre-activation u and the activation a = act(u)."""
-    if name == "relu":
-        return u > 0  # bool: multiplying by it promotes to float
+    """d act(u) / du, from the pre-activation u and the activation a = act(u), for the
+    activations other than ReLU (whose backward is one kernel, in `_backward_through`)."""
     if name == "tanh":
         return 1 - a * a
     if name == "sigmoid":
