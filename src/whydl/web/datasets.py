@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
+from whydl.config import show_value
 from whydl.data import Dataset, load_csv
 from whydl.errors import WhydlError
 from whydl.result import load_data
@@ -109,12 +110,12 @@ def parse_point(command: dict, dataset: Dataset, box: list[float], n_added: int)
     )
     if not ok or not (box[0] <= x[0] <= box[1] and box[2] <= x[1] <= box[3]):
         raise WhydlError(
-            f"x={str(x)[:40]} is not a point of the plane: expected [x1, x2] with x1 in "
+            f"x={show_value(x)} is not a point of the plane: expected [x1, x2] with x1 in "
             f"{box[0]:.3g}..{box[1]:.3g} and x2 in {box[2]:.3g}..{box[3]:.3g}."
         )
     if not isinstance(label, int) or isinstance(label, bool) or not 0 <= label < dataset.n_classes:
         raise WhydlError(
-            f"label={str(label)[:20]} is not a class of {dataset.name}: expected 0 to "
+            f"label={show_value(label)} is not a class of {dataset.name}: expected 0 to "
             f"{dataset.n_classes - 1}."
         )
     return float(x[0]), float(x[1]), int(label)

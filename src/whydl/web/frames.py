@@ -15,7 +15,7 @@ from torch import nn
 
 from whydl.analysis.neurons import neuron_maps
 from whydl.data import Dataset
-from whydl.stats import t_quantile
+from whydl.stats import summarize, t_quantile
 
 BOUNDARY_RESOLUTION = 64  # pixels per side of the decision-boundary map
 MEMBER_RESOLUTION = 24  # pixels per side of each member's map in the strip of members
@@ -81,8 +81,12 @@ def neuron_resolution(widths: list[int]) -> int:
 
 
 @torch.no_grad()
-def network_view(module: nn.Module, boundary_grid, box, neuron_resolution: int, task: str):
-    """The decision boundary, every neuron's response map and every layer's weights.
+def network_view(
+    module: nn.Module, boundary_grid, box, neuron_resolution: int, task: str, *, boundary=True
+):
+    """The decision boundary, every neuron's response map and every layer's weights
+    (without the boundary when `boundary` is False: a caller that draws the members' mean
+    from `ensemble_view` needs none of its own).
 
     - boundary: P(class 1) per pixel of `boundary_grid` for binary tasks, else every
       class's probability (class-major, K x pixels), as bytes 0..255.
@@ -93,12 +97,6 @@ def network_view(module: nn.Module, boundary_grid, box, neuron_resolution: int, 
     - weights: per linear layer, its (out, in) matrix as little-endian float32.
     """
     module.eval()  # dropout off, batch norm on its running statistics
-    logits = module(boundary_grid)  # (pixels, K)
-    if task == "binary":
-        probs = torch.sigmoid(logits[:, 0])[None]
-    else:
-        probs = torch.softmax(logits, dim=1).T  # (K, pixels)
-    probs = torch.nan_to_num(probs, nan=0.5)
     corners = np.array([[box[0], box[2]], [box[1], box[3]]], dtype=np.float32)
     hidden = neuron_maps(module, corners, resolution=neuron_resolution, margin=0.0)
     gx, gy = np.meshgrid(hidden.xs, hidden.ys[::-1])  # top row first, as on the page
@@ -112,12 +110,21 @@ def network_view(module: nn.Module, boundary_grid, box, neuron_resolution: int, 
         maps.append(_b64(_signed_bytes((a / peak).T)))
         scales.append(np.round(peak, 6).tolist())
     linears = [m for m in module.modules() if isinstance(m, nn.Linear)]
-    return {
-        "boundary": _b64(_unit_bytes(probs.numpy())),
+    view = {
         "maps": maps,
         "scales": scales,
         "weights": [_b64(np.nan_to_num(m.weight.numpy()).astype("<f4")) for m in linears],
     }
+    if boundary:
+        probs = _probabilities(module(boundary_grid)[None], task)[0]  # (pixels, K)
+        view["boundary"] = _b64(_unit_bytes(_as_drawn(probs, task).numpy()))
+    return view
+
+
+def _as_drawn(probs: torch.Tensor, task: str) -> torch.Tensor:
+    """(pixels, K) probabilities as the page draws them: P(class 1), (1, pixels), for binary
+    tasks, else every class's, class-major (K, pixels)."""
+    return probs[:, 1][None] if task == "binary" else probs.T
 
 
 @torch.no_grad()
@@ -139,8 +146,7 @@ def ensemble_view(net, boundary_grid, member_grid, task: str, ok: np.ndarray) ->
         keep = torch.ones(len(keep), dtype=torch.bool)
     good = probs[keep]
     K = probs.shape[-1]
-    mean = good.mean(0)  # (pixels, K)
-    mean = mean[:, 1][None] if task == "binary" else mean.T
+    mean = _as_drawn(good.mean(0), task)
     votes = torch.nn.functional.one_hot(good.argmax(-1), K).sum(0)  # (pixels, K)
     against = 1 - votes.max(-1).values / len(good)
     disagreement = against / (1 - 1 / K)
@@ -166,18 +172,16 @@ def _probabilities(logits: torch.Tensor, task: str) -> torch.Tensor:
 
 
 def accuracy_ci(values: np.ndarray) -> dict:
-    """Mean and 95% t-interval over members of one epoch's accuracies (NaN: left out)."""
-    v = np.asarray(values, dtype=float)
-    v = v[np.isfinite(v)]
-    if len(v) == 0:
+    """Mean and 95% t-interval over members of one epoch's accuracies (NaN: left out), as
+    `whydl.stats.summarize` computes them, rounded for the page."""
+    s = summarize(values)
+    if s["n"] == 0:
         return {"mean": None, "lo": None, "hi": None, "n": 0}
-    mean = float(v.mean())
-    half = t_quantile(len(v) - 1) * float(v.std(ddof=1)) / np.sqrt(len(v)) if len(v) > 1 else 0.0
     return {
-        "mean": round(mean, 6),
-        "lo": round(mean - half, 6),
-        "hi": round(mean + half, 6),
-        "n": len(v),
+        "mean": round(s["mean"], 6),
+        "lo": round(s["ci_low"], 6),
+        "hi": round(s["ci_high"], 6),
+        "n": s["n"],
     }
 
 

@@ -268,6 +268,7 @@ class Session:
             self.box,
             self.neuron_resolution,
             trainer.task,
+            boundary=False,  # the members' mean, from ensemble_view below
         )
         frame = {
             "type": "frame",
