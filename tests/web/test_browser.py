@@ -80,6 +80,17 @@ def boundary(page) -> str:
     return page.evaluate("() => document.getElementById('boundary').toDataURL()")
 
 
+def toggle_redraws_the_boundary(page, name: str) -> None:
+    """Checking the view toggle `name` changes the boundary picture and puts itself in the
+    URL; unchecking it brings the same picture back."""
+    before = boundary(page)
+    page.check(f"#{name}")
+    until(page, lambda: boundary(page) != before, f"the picture with {name}")
+    assert f"{name}=true" in page.url
+    page.uncheck(f"#{name}")
+    until(page, lambda: boundary(page) == before, f"the picture without {name}")
+
+
 def playing(page) -> bool:
     return page.get_attribute("#play", "aria-label") == "Pause"
 
@@ -221,12 +232,7 @@ def test_many_seeds_show_a_narrowing_ci_their_disagreement_and_each_member(brows
     until(page, lambda: not playing(page) and settled(page), "pause")
     assert ci_width(page) < early  # the seeds converge: their spread narrows
 
-    mean_picture = boundary(page)
-    page.check("#show_disagreement")
-    until(page, lambda: boundary(page) != mean_picture, "the disagreement picture")
-    assert "show_disagreement=true" in page.url
-    page.uncheck("#show_disagreement")
-    until(page, lambda: boundary(page) == mean_picture, "the mean picture again")
+    toggle_redraws_the_boundary(page, "show_disagreement")
 
     network = page.evaluate("() => document.getElementById('network').toDataURL()")
     page.click("#members canvas >> nth=3")
@@ -247,12 +253,7 @@ def test_discretize_and_the_charts_hover_read_outs(browser, server):
     for _ in range(3):
         page.click("#step")
     until(page, lambda: epoch(page) == 3, "epoch 3")
-    soft = boundary(page)
-    page.check("#discretize")
-    until(page, lambda: boundary(page) != soft, "the discretized boundary")
-    assert "discretize=true" in page.url
-    page.uncheck("#discretize")
-    until(page, lambda: boundary(page) == soft, "the soft boundary again")
+    toggle_redraws_the_boundary(page, "discretize")
 
     box = page.locator("#loss-chart").bounding_box()
     page.mouse.move(box["x"] + box["width"] * 0.8, box["y"] + box["height"] * 0.6)
