@@ -62,6 +62,7 @@ def test_the_fields_and_their_defaults_are_the_store_keys_of_before():
         ("dataset", "str", "moons"), ("n_samples", "int", 1000), ("noise", "float | None", None),
         ("data_seed", "int", 42), ("test_size", "float", 0.3), ("n_classes", "int | None", None),
         ("csv", "str | None", None), ("target", "str | None", None),
+        ("features", "tuple[str, ...] | None", None),  # new: the data's bytes are keyed, not it
     ]  # fmt: skip
     assert [(f.name, f.default) for f in fields(ModelConfig)] == [
         ("architecture", "mlp"), ("hidden", (10, 10)), ("activation", "relu"), ("dropout", 0.0),

@@ -58,8 +58,19 @@ def parse_jobs(text: str) -> int:
     return jobs
 
 
+def parse_names(text: str) -> tuple[str, ...]:
+    """'x1,x2,x1sq' -> ('x1', 'x2', 'x1sq'); the config checks each name."""
+    return tuple(name.strip() for name in text.split(",") if name.strip() != "")
+
+
 # a field's annotation -> how argparse reads its value ("float | None" reads as float)
-PARSERS = {"int": int, "float": float, "str": str, "tuple[int, ...]": parse_widths}
+PARSERS = {
+    "int": int,
+    "float": float,
+    "str": str,
+    "tuple[int, ...]": parse_widths,
+    "tuple[str, ...]": parse_names,
+}
 
 
 def _fields(sections=None) -> dict[str, tuple[str, Field]]:
@@ -101,8 +112,9 @@ def _add(parser, f: Field) -> None:
         *_flags(f),
         dest=f.name,
         type=PARSERS[kind],
-        choices=spec.choices or None,
-        metavar=None if spec.choices else spec.metavar,
+        # a list's choices are its elements', which the config checks one by one
+        choices=None if kind.startswith("tuple") else spec.choices or None,
+        metavar=spec.metavar if kind.startswith("tuple") or not spec.choices else None,
         help=_help(f),
     )
 

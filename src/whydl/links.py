@@ -21,7 +21,7 @@ from whydl.config import RunConfig
 PLAYGROUND_DATASETS = ("moons", "circles", "xor", "gaussians", "spiral", "checkerboard")
 SERVE_URL = "http://127.0.0.1:8000/"  # where `whydl serve` listens by default
 FIELDS = {  # config section -> the fields the page holds
-    "data": ("dataset", "noise", "n_samples", "test_size", "data_seed"),
+    "data": ("dataset", "noise", "n_samples", "test_size", "data_seed", "features"),
     "model": ("hidden", "activation", "dropout", "batch_norm"),
     "train": ("optimizer", "lr", "batch_size", "weight_decay", "seed", "n_seeds"),
 }
@@ -50,7 +50,7 @@ def playground_hash(config: RunConfig) -> str | None:
             value = used[section][name]
             if value is None:  # an option the run ignores: the page keeps its default
                 continue
-            if name == "hidden":
+            if isinstance(value, list | tuple):  # hidden widths, feature names
                 value = ",".join(str(w) for w in value)
             elif name == "n_seeds":
                 value = min(int(value), MAX_PLAYGROUND_SEEDS)

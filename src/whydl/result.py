@@ -22,6 +22,7 @@ import torch
 from whydl.analysis.boundary import stacked_outputs
 from whydl.config import DataConfig, RunConfig
 from whydl.data import Dataset, load_csv, load_dataset
+from whydl.data.features import with_features
 from whydl.engine import tasks
 from whydl.engine.diagnosis import at_chance, chance_level, diverged_summary, likely_cause
 from whydl.engine.progress import phase
@@ -35,7 +36,12 @@ from whydl.stats import format_number, format_summary, summarize
 
 
 def load_data(config: DataConfig) -> Dataset:
-    """The dataset a `DataConfig` names: a CSV file or a built-in dataset."""
+    """The dataset a `DataConfig` names: a CSV file or a built-in dataset, with the input
+    features it asks for."""
+    return with_features(_load_inputs(config), config.features)
+
+
+def _load_inputs(config: DataConfig) -> Dataset:
     if config.csv is not None:
         return load_csv(
             config.csv, config.target, test_size=config.test_size, data_seed=config.data_seed

@@ -41,6 +41,7 @@ def test_demo_is_the_articles_experiment_and_writes_its_outputs(tmp_path, capsys
         "n_classes": None,
         "csv": None,
         "target": None,
+        "features": None,
     }
     assert config["model"]["hidden"] == [10, 10] and config["model"]["activation"] == "relu"
     assert config["train"]["optimizer"] == "adam" and config["train"]["lr"] == 0.01

@@ -314,3 +314,30 @@ def test_the_reports_playground_link_opens_the_cards_setup(browser, server):
     )
     assert page.errors == []
     page.close()
+
+
+def test_an_input_feature_toggle_changes_the_first_layer_and_the_command(browser, server):
+    """Ticking sin X1 gives the network a third input, drawn as a third input map, and the
+    exported command trains on the same features."""
+    page = open_page(browser, server + "#dataset=circles&n_samples=300")
+    assert page.is_checked("[data-feature=x1]") and not page.is_checked("[data-feature=sin_x1]")
+    before = page.evaluate("() => document.getElementById('network').toDataURL()")
+    page.check("[data-feature=sin_x1]")
+    until(page, lambda: "features=x1%2Cx2%2Csin_x1" in page.url, "sin X1 in the URL")
+    assert page.text_content("#layer-controls .col >> nth=0") == "3 inputs"
+    until(
+        page,
+        lambda: page.evaluate("() => document.getElementById('network').toDataURL()") != before,
+        "the network with three inputs",
+    )
+    page.click("#export-command")
+    until(page, lambda: "--features" in page.text_content("#export-text"), "the command")
+    assert "--features x1,x2,sin_x1" in page.text_content("#export-text")
+    page.uncheck("[data-feature=x1]")
+    page.uncheck("[data-feature=x2]")
+    page.uncheck("[data-feature=sin_x1]")  # none left: refused, the last setup stays
+    until(page, lambda: page.is_visible("#message"), "the refusal")
+    assert "at least one feature" in page.text_content("#message-text")
+    until(page, lambda: page.is_checked("[data-feature=sin_x1]"), "the setup shown again")
+    assert page.errors == []
+    page.close()

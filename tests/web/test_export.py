@@ -25,6 +25,7 @@ def _parse_command(command: str):
         {},
         {"dataset": "spiral", "hidden": [], "batch_norm": True, "dropout": 0.2, "lr": 1e-05},
         {"dataset": "gaussians", "optimizer": "sgd", "batch_size": 0, "weight_decay": 0.001},
+        {"dataset": "circles", "features": ["x1sq", "x2sq", "sin_x1"], "hidden": [3]},
     ],
 )
 def test_command_parses_back_to_the_same_config(raw):
@@ -42,9 +43,19 @@ def test_csv_command_names_the_file_and_label():
     assert _parse_command(command) == config
 
 
-def test_command_reproduces_the_playground_numbers():
-    """Same data, split, seed and engine: `whydl train` retraces the playground's run."""
+def test_the_inputs_themselves_export_no_features_flag_and_others_do():
+    plain = train_command(run_config(parse_settings({"features": ["x1", "x2"]}), 0))
+    assert "--features" not in plain
+    made = train_command(run_config(parse_settings({"features": ["x2", "x1x2"]}), 0))
+    assert "--features x2,x1x2" in made
+
+
+@pytest.mark.parametrize("features", [None, ["x1", "x1sq", "x1x2"]])
+def test_command_reproduces_the_playground_numbers(features):
+    """Same data, split, seed and engine: `whydl train` retraces the playground's run, with
+    hand-made input features as without."""
     settings = {"n_samples": 200, "hidden": [6], "dropout": 0.1, "seed": 3}
+    settings |= {"features": features} if features else {}
     session = Session(lambda: None)
     session._configure(settings, None)
     for _ in range(3):

@@ -82,6 +82,30 @@ def test_configure_sends_ready_then_a_frame_at_epoch_0(tab):
     assert len(frame["maps"]) == 4 and len(frame["weights"]) == 3
 
 
+def test_input_features_are_the_first_layers_inputs_over_the_same_plane(tab):
+    """With x1² and x2² the network has those two inputs: each input map is its feature
+    over the plane (x1² is symmetric left to right), the points stay the raw 2-D ones."""
+    tab.send({"type": "configure", "settings": {**SMALL, "dataset": "circles"}})
+    plain = tab.message("ready")
+    tab.send(
+        {"type": "configure", "settings": {**SMALL, "dataset": "circles", "features": ["x1sq"]}}
+    )
+    ready = tab.message("ready")
+    assert ready["layers"] == [1, 6, 6, 1] and ready["data"]["features"] == ["x1²"]
+    assert ready["data"]["axes"] == ["x1", "x2"]
+    assert ready["data"]["train"] == plain["data"]["train"]  # the same points, drawn alike
+    frame = tab.frame(lambda f: f["run"] == ready["run"])
+    r = ready["neuron_resolution"]
+    x1sq = np.frombuffer(base64.b64decode(frame["maps"][0]), np.uint8).reshape(r, r)
+    x0, x1 = ready["data"]["extent"][:2]
+    xs = np.linspace(x0, x1, r)  # the maps' pixel columns, ends included
+    expected = np.round((xs**2 / (xs**2).max() + 1) * 127.5)  # as frames scales a map
+    np.testing.assert_allclose(x1sq, np.tile(expected, (r, 1)), atol=1)  # x1² in every row
+    tab.send({"type": "step"})  # and it trains on them
+    trained = tab.frame(lambda f: f["run"] == ready["run"] and f["epoch"] == 1)
+    assert frames.decode_curves(trained["curves"])["test_loss"][0] > 0
+
+
 def test_step_trains_exactly_one_epoch(tab):
     tab.send({"type": "configure", "settings": SMALL})
     tab.send({"type": "step"})

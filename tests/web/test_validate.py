@@ -35,6 +35,7 @@ def test_valid_settings_are_kept():
         "n_samples": 10_000,
         "test_size": 0.5,
         "data_seed": 7,
+        "features": ["x1sq", "x2sq", "sin_x1"],
         "hidden": [64] * 8,
         "activation": "tanh",
         "dropout": 0.5,
@@ -198,3 +199,23 @@ def test_a_playground_link_holds_settings_the_playground_accepts():
     assert s.hidden == (8, 4) and s.dropout == 0.2 and s.optimizer == "sgd"
     assert s.n_seeds == 32  # capped at the playground's most
     assert playground_hash(RunConfig.from_dict({"data": {"dataset": "digits"}})) is None
+
+
+@pytest.mark.parametrize(
+    "features, words",
+    [
+        ([], "at least one feature"),
+        (["x1", "x1"], "each once"),
+        (["x1", "cos_x1"], "'cos_x1' is not an input feature"),
+        ("x1,x2", "must be a list of feature names"),
+        ([1, 2], "must be a list of feature names"),
+    ],
+)
+def test_bad_features_are_refused_with_what_is_allowed(features, words):
+    with pytest.raises(WhydlError) as e:
+        parse_settings({"features": features})
+    assert words in str(e.value) and "x1sq" in str(e.value)
+
+
+def test_features_keep_their_order_it_is_the_first_layers():
+    assert parse_settings({"features": ["sin_x2", "x1"]}).features == ("sin_x2", "x1")

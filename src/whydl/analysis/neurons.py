@@ -36,8 +36,10 @@ class NeuronMaps:
     maps: list[np.ndarray]
 
 
-def neuron_maps(module, X, resolution: int = 60, margin: float = 0.1) -> NeuronMaps:
-    """Every hidden unit's response over the box around the 2-D points X (plus `margin`)."""
+def neuron_maps(module, X, resolution: int = 60, margin: float = 0.1, expand=None) -> NeuronMaps:
+    """Every hidden unit's response over the box around the 2-D points X (plus `margin`);
+    `expand` maps the plane's points to the network's inputs when those are hand-made
+    features of them (`Dataset.expand`)."""
     X = np.asarray(X, dtype=np.float32)
     if X.ndim != 2 or X.shape[1] != 2:
         raise ValueError(
@@ -45,6 +47,7 @@ def neuron_maps(module, X, resolution: int = 60, margin: float = 0.1) -> NeuronM
             f"got shape {X.shape}."
         )
     xs, ys, points = plane_grid(X, resolution, margin)
-    layers = activations(module, points)[1:]  # each (H * W, units), row-major in y
+    inputs = points if expand is None else expand(points)
+    layers = activations(module, inputs)[1:]  # each (H * W, units), row-major in y
     maps = [a.T.reshape(a.shape[1], len(ys), len(xs)) for a in layers]
     return NeuronMaps(xs, ys, maps)

@@ -6,6 +6,8 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
+from whydl.data.features import expand as expand_features
+
 TASKS = ("binary", "multiclass", "regression")
 
 
@@ -15,8 +17,9 @@ class Dataset:
 
     X arrays are float32 of shape (n, d). For classification y is int64 of shape (n,) with
     labels 0..n_classes-1; for regression y is float32 of shape (n,).
-    `input_mean`/`input_scale` hold the standardisation fitted on the training split (zeros
-    and ones when none was applied); `transform` applies it to new raw inputs.
+    `input_mean`/`input_scale` hold the standardisation fitted on the training split (None
+    when none was applied); `transform` applies it, then any `input_features`, to new raw
+    inputs.
 
     Example
     -------
@@ -39,10 +42,41 @@ class Dataset:
     image_shape: tuple[int, int] | None = None
     input_mean: np.ndarray | None = field(default=None, repr=False)
     input_scale: np.ndarray | None = field(default=None, repr=False)
+    # hand-made features the network sees instead of the two inputs (`whydl.data.features`);
+    # the inputs themselves stay in raw_train / raw_test, the plane the data is drawn on
+    input_features: tuple[str, ...] = ()
+    raw_train: np.ndarray | None = field(default=None, repr=False)
+    raw_test: np.ndarray | None = field(default=None, repr=False)
+    raw_names: tuple[str, ...] = ()
 
     @property
     def n_features(self) -> int:
         return int(self.X_train.shape[1])
+
+    @property
+    def plane_train(self) -> np.ndarray:
+        """The training points as drawn: the inputs before any hand-made features."""
+        return self.X_train if self.raw_train is None else self.raw_train
+
+    @property
+    def plane_test(self) -> np.ndarray:
+        return self.X_test if self.raw_test is None else self.raw_test
+
+    @property
+    def plane_names(self) -> tuple[str, ...]:
+        """The names of the inputs the points are drawn by (x1, x2 before features)."""
+        return self.raw_names or self.feature_names
+
+    @property
+    def n_inputs(self) -> int:
+        """Columns of the raw inputs `transform` takes (`n_features` once features apply)."""
+        return int(self.plane_train.shape[1])
+
+    def expand(self, X) -> np.ndarray:
+        """Standardised 2-D inputs as the network's features (unchanged without features)."""
+        if not self.input_features:
+            return np.asarray(X, dtype=np.float32)
+        return expand_features(X, self.input_features)
 
     @property
     def n_outputs(self) -> int:
@@ -54,14 +88,14 @@ class Dataset:
         X = np.asarray(X, dtype=np.float32)
         if X.ndim == 1:
             X = X.reshape(1, -1)
-        if X.shape[1] != self.n_features:
+        if X.shape[1] != self.n_inputs:
             raise ValueError(
-                f"Expected inputs with {self.n_features} features, got {X.shape[1]}. "
-                f"Pass an array of shape (n, {self.n_features})."
+                f"Expected inputs with {self.n_inputs} features, got {X.shape[1]}. "
+                f"Pass an array of shape (n, {self.n_inputs})."
             )
-        if self.input_mean is None:
-            return X
-        return ((X - self.input_mean) / self.input_scale).astype(np.float32)
+        if self.input_mean is not None:
+            X = ((X - self.input_mean) / self.input_scale).astype(np.float32)
+        return self.expand(X)
 
     def with_task(self, task: str) -> Dataset:
         """The same data with the task overridden (e.g. a 0/1 target treated as regression)."""

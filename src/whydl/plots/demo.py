@@ -52,7 +52,7 @@ def _points(ax, ds, wrong_test, colors):
     Markers are drawn with `plot`, one call per class and split: the SVG then defines each
     marker once and reuses it, several times faster to write than a per-point scatter."""
     for k, color in enumerate(colors):
-        tr, te = ds.X_train[ds.y_train == k], ds.X_test[ds.y_test == k]
+        tr, te = ds.plane_train[ds.y_train == k], ds.plane_test[ds.y_test == k]
         ax.plot(
             *tr.T, "o", ms=3.5, color=color, mec="white", mew=0.3, label="train" if k == 0 else None
         )
@@ -61,7 +61,7 @@ def _points(ax, ds, wrong_test, colors):
         )
     if wrong_test.any():
         ax.plot(
-            *ds.X_test[wrong_test].T,
+            *ds.plane_test[wrong_test].T,
             "o",
             ms=11,
             mfc="none",
@@ -72,7 +72,8 @@ def _points(ax, ds, wrong_test, colors):
 
 
 def _boundary_panel(ax, ds, fit, n_ok):
-    xs, ys, grid = plane_grid(np.concatenate([ds.X_train, ds.X_test]))
+    xs, ys, plane = plane_grid(np.concatenate([ds.plane_train, ds.plane_test]))
+    grid = ds.expand(plane)  # the network's inputs at each pixel: its features, if any
     ok = fit.ok
     out_test = stacked_outputs(fit.stack, ds.X_test)[ok]
     shape = (len(ys), len(xs))
@@ -117,15 +118,15 @@ def _boundary_panel(ax, ds, fit, n_ok):
     _points(ax, ds, wrong, colors)
     ax.set_xlim(xs[0], xs[-1])
     ax.set_ylim(ys[0], ys[-1])
-    ax.set_xlabel(f"{ds.feature_names[0]} (input units)")
-    ax.set_ylabel(f"{ds.feature_names[1]} (input units)")
+    ax.set_xlabel(f"{ds.plane_names[0]} (input units)")
+    ax.set_ylabel(f"{ds.plane_names[1]} (input units)")
     ax.set_title(title, fontsize=10)
     ax.legend(loc="lower left", fontsize=7, framealpha=0.85)
 
 
 def _regression_panel(ax, ds, fit, n_ok):
     out_test = stacked_outputs(fit.stack, ds.X_test)[fit.ok][..., 0]
-    if ds.n_features == 1:
+    if ds.n_inputs == 1:
         xs = np.linspace(ds.X_train.min(), ds.X_train.max(), 300, dtype=np.float32)[:, None]
         curves = stacked_outputs(fit.stack, xs)[fit.ok][..., 0]
         ax.scatter(ds.X_train[:, 0], ds.y_train, s=10, color=PALETTE["sky"], label="train")
@@ -208,7 +209,7 @@ def result_figure(ds, fit, headline: str):
     n_ok = int(fit.ok.sum())
     if ds.task == "regression":
         _regression_panel(left, ds, fit, n_ok)
-    elif ds.n_features == 2:
+    elif ds.n_inputs == 2:
         _boundary_panel(left, ds, fit, n_ok)
     else:
         _confusion_panel(left, ds, fit, n_ok)

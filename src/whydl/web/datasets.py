@@ -45,7 +45,8 @@ class Upload:
 def make_dataset(settings: Settings, upload: Upload | None) -> Dataset:
     """The dataset `settings` describe; an uploaded file when `settings.dataset` is 'csv'."""
     if settings.dataset != CSV:  # the data exactly as `whydl train` loads the same config
-        return load_data(run_config(settings, 0).data)
+        # the inputs themselves: the session computes the features, after any clicked points
+        return load_data(replace(run_config(settings, 0).data, features=None))
     if upload is None:
         raise WhydlError(
             "dataset 'csv' needs an uploaded file, and this tab has none (a shared link cannot "

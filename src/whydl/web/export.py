@@ -12,6 +12,7 @@ import dataclasses
 import shlex
 
 from whydl.config import SECTIONS, RunConfig, TrainConfig
+from whydl.data.features import RAW
 from whydl.flags import train_args
 from whydl.web.validate import CSV, Settings
 
@@ -22,6 +23,8 @@ def run_config(settings: Settings, epochs: int, upload=None) -> RunConfig:
     """The RunConfig of `settings` trained for `epochs` (an `Upload` for CSV data). Options
     the run ignores (noise on a CSV file) keep their defaults, so equal runs are equal."""
     values = settings.to_dict() | {"epochs": epochs if epochs > 0 else DEFAULT_EPOCHS}
+    # the inputs themselves are the config's default (None), so a plain setup exports no flag
+    values["features"] = None if settings.features == RAW else settings.features
     if settings.dataset == CSV:
         values |= {"csv": upload.name, "target": upload.target}
     config = RunConfig(**{name: _section(klass, values) for name, klass in SECTIONS.items()})

@@ -38,7 +38,7 @@ MARGIN = 0.15  # extra room around the points, as a fraction of their spread
 
 def extent(dataset: Dataset) -> list[float]:
     """A square [x0, x1, y0, y1] around every point, so the map is not stretched."""
-    X = np.concatenate([dataset.X_train, dataset.X_test])
+    X = np.concatenate([dataset.plane_train, dataset.plane_test])
     lo, hi = X.min(0), X.max(0)
     centre, half = (lo + hi) / 2, float((hi - lo).max()) / 2 * (1 + MARGIN) + 1e-3
     return [float(centre[0] - half), float(centre[0] + half)] + [
@@ -47,14 +47,16 @@ def extent(dataset: Dataset) -> list[float]:
     ]
 
 
-def plane(box: list[float], resolution: int) -> torch.Tensor:
-    """Pixel centres of a (resolution x resolution) image of `box`: (resolution**2, 2)."""
+def plane(box: list[float], resolution: int, expand=None) -> torch.Tensor:
+    """Pixel centres of a (resolution x resolution) image of `box`: (resolution**2, 2), or
+    the network's inputs there, `expand(points)`, when the network sees features of them."""
     x0, x1, y0, y1 = box
     step_x, step_y = (x1 - x0) / resolution, (y1 - y0) / resolution
     xs = x0 + step_x * (np.arange(resolution) + 0.5)
     ys = y1 - step_y * (np.arange(resolution) + 0.5)  # top row first
     gx, gy = np.meshgrid(xs, ys)
-    return torch.as_tensor(np.stack([gx.ravel(), gy.ravel()], axis=1), dtype=torch.float32)
+    points = np.stack([gx.ravel(), gy.ravel()], axis=1).astype(np.float32)
+    return torch.as_tensor(points if expand is None else expand(points), dtype=torch.float32)
 
 
 def data_summary(dataset: Dataset, box: list[float]) -> dict:
@@ -67,11 +69,12 @@ def data_summary(dataset: Dataset, box: list[float]) -> dict:
         "name": dataset.name,
         "task": dataset.task,
         "classes": list(dataset.class_names),
-        "features": list(dataset.feature_names),
+        "features": list(dataset.feature_names),  # the network's inputs
+        "axes": list(dataset.plane_names),  # the plane's: the inputs before any features
         "target": dataset.target_name,
         "standardised": dataset.input_mean is not None,
-        "train": points(dataset.X_train, dataset.y_train),
-        "test": points(dataset.X_test, dataset.y_test),
+        "train": points(dataset.plane_train, dataset.y_train),
+        "test": points(dataset.plane_test, dataset.y_test),
         "extent": box,
     }
 
@@ -82,11 +85,19 @@ def neuron_resolution(widths: list[int]) -> int:
 
 @torch.no_grad()
 def network_view(
-    module: nn.Module, boundary_grid, box, neuron_resolution: int, task: str, *, boundary=True
+    module: nn.Module,
+    boundary_grid,
+    box,
+    neuron_resolution: int,
+    task: str,
+    *,
+    expand=None,
+    boundary=True,
 ):
     """The decision boundary, every neuron's response map and every layer's weights
     (without the boundary when `boundary` is False: a caller that draws the members' mean
-    from `ensemble_view` needs none of its own).
+    from `ensemble_view` needs none of its own). `expand` maps the plane's points to the
+    network's inputs when it sees hand-made features of them (`Dataset.expand`).
 
     - boundary: P(class 1) per pixel of `boundary_grid` for binary tasks, else every
       class's probability (class-major, K x pixels), as bytes 0..255.
@@ -98,9 +109,10 @@ def network_view(
     """
     module.eval()  # dropout off, batch norm on its running statistics
     corners = np.array([[box[0], box[2]], [box[1], box[3]]], dtype=np.float32)
-    hidden = neuron_maps(module, corners, resolution=neuron_resolution, margin=0.0)
+    hidden = neuron_maps(module, corners, resolution=neuron_resolution, margin=0.0, expand=expand)
     gx, gy = np.meshgrid(hidden.xs, hidden.ys[::-1])  # top row first, as on the page
     inputs = np.stack([gx.ravel(), gy.ravel()], axis=1).astype(np.float32)  # (pixels, 2)
+    inputs = inputs if expand is None else expand(inputs)  # (pixels, the network's inputs)
     outputs = module(torch.as_tensor(inputs)).numpy()
     layers = [inputs, *(m[:, ::-1].reshape(len(m), -1).T for m in hidden.maps), outputs]
     maps, scales = [], []

@@ -29,6 +29,7 @@ import numpy as np
 import torch
 
 from whydl.config import TrainConfig, option_of
+from whydl.data.features import with_features
 from whydl.engine import Trainer
 from whydl.errors import WhydlError
 from whydl.web import export, frames
@@ -198,17 +199,18 @@ class Session:
         """A fresh network (same seed, same initial weights), paused at epoch 0."""
         s = settings
         config = export.run_config(s, EPOCH_LIMIT, upload)  # what an export would train
-        trained_on = with_points(dataset, self.added)
+        trained_on = with_features(with_points(dataset, self.added), config.data.features)
         self.trainer = Trainer(trained_on, config.model, config.train, track_gradients=True)
         self.member = 0  # the member whose neurons and weights the page shows
         self.module = self.trainer.net.member(0)  # a plain copy, refreshed for each frame
         self.settings, self.upload, self.dataset = settings, upload, dataset
         self.playing = False
         self.run += 1
-        self.widths = [dataset.n_features, *s.hidden, dataset.n_outputs]
+        self.widths = [trained_on.n_features, *s.hidden, trained_on.n_outputs]
+        self.expand = trained_on.expand  # the plane's points -> the network's inputs
         self.box = frames.extent(dataset)
-        self.boundary_grid = frames.plane(self.box, frames.BOUNDARY_RESOLUTION)
-        self.member_grid = frames.plane(self.box, frames.MEMBER_RESOLUTION)
+        self.boundary_grid = frames.plane(self.box, frames.BOUNDARY_RESOLUTION, self.expand)
+        self.member_grid = frames.plane(self.box, frames.MEMBER_RESOLUTION, self.expand)
         self.neuron_resolution = frames.neuron_resolution(self.widths)
         self.grad_history = []
         self._ticks.clear()
@@ -268,6 +270,7 @@ class Session:
             self.box,
             self.neuron_resolution,
             trainer.task,
+            expand=self.expand,
             boundary=False,  # the members' mean, from ensemble_view below
         )
         frame = {

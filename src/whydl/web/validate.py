@@ -13,6 +13,7 @@ from dataclasses import asdict, dataclass, fields, replace
 
 from whydl.config import SECTIONS, Bounds, DataConfig, ModelConfig, TrainConfig, option_of
 from whydl.config import show_value as _show
+from whydl.data.features import FEATURE_NAMES, FEATURES, RAW
 from whydl.data.synthetic import GENERATORS
 from whydl.errors import WhydlError, did_you_mean
 from whydl.links import PLAYGROUND_DATASETS
@@ -40,6 +41,7 @@ class Settings:
     n_samples: int = _DATA.n_samples
     test_size: float = _DATA.test_size
     data_seed: int = _DATA.data_seed
+    features: tuple[str, ...] = RAW  # the network's inputs (the config's None: x1, x2)
     hidden: tuple[int, ...] = _MODEL.hidden
     activation: str = _MODEL.activation
     dropout: float = _MODEL.dropout
@@ -58,7 +60,7 @@ class Settings:
 
     def to_dict(self) -> dict:
         d = asdict(self)
-        d["hidden"] = list(self.hidden)
+        d["hidden"], d["features"] = list(self.hidden), list(self.features)
         return d
 
 
@@ -103,6 +105,7 @@ def options() -> dict:
         "max_csv_rows": MAX_CSV_ROWS,
         "max_classes": MAX_CLASSES,
         "max_seeds": MAX_SEEDS,
+        "feature_labels": {n: FEATURES[n][0].format("", "X1", "X2") for n in FEATURE_NAMES},
     }
 
 
@@ -135,7 +138,9 @@ def parse_settings(raw) -> Settings:
         if f.name not in raw:
             continue
         value, default = raw[f.name], getattr(defaults, f.name)
-        if f.name in CHOICES:
+        if f.name == "features":
+            values[f.name] = _features(value)
+        elif f.name in CHOICES:
             values[f.name] = _choice(f.name, value)
         elif f.name == "hidden":
             values[f.name] = _hidden(value)
@@ -233,6 +238,25 @@ def _choice(name: str, value) -> str:
     """One of CHOICES[name], checked by the config's option (so with its message)."""
     replace(OPTIONS[name], choices=CHOICES[name]).check(name, value)
     return value
+
+
+def _features(value) -> tuple[str, ...]:
+    """The network's inputs: one or more of FEATURE_NAMES, each once (in the page's order)."""
+    names = ", ".join(FEATURE_NAMES)
+    if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
+        raise WhydlError(f"features={_show(value)} must be a list of feature names from {names}.")
+    bad = [v for v in value if v not in FEATURE_NAMES]
+    if bad:
+        raise WhydlError(
+            f"features: {_show(bad[0])} is not an input feature. Expected some of {names}."
+            f"{did_you_mean(bad[0], FEATURE_NAMES)}"
+        )
+    if not value or len(set(value)) != len(value):
+        raise WhydlError(
+            f"features={_show(list(value))} must name at least one feature, each once, from "
+            f'{names}, e.g. ["x1", "x2", "x1sq"].'
+        )
+    return tuple(value)  # in the order given: it is the order of the first layer's inputs
 
 
 def _hidden(value) -> tuple[int, ...]:

@@ -148,6 +148,22 @@
     csvButton.textContent = "your CSV";
     csvButton.addEventListener("click", () => $("csv-file").click());
     group.appendChild(csvButton);
+    const features = $("features");
+    for (const name of options.choices.features) {  // TensorFlow Playground's input toggles
+      const label = document.createElement("label");
+      label.className = "check feature";
+      const box = document.createElement("input");
+      box.type = "checkbox";
+      box.dataset.feature = name;
+      box.addEventListener("change", () => {
+        // the page's order, so a link names the same first layer whichever was ticked first
+        const on = new Set(settings.features);
+        if (box.checked) on.add(name); else on.delete(name);
+        change("features", options.choices.features.filter((n) => on.has(n)));
+      });
+      label.append(box, document.createTextNode(" " + options.feature_labels[name]));
+      features.appendChild(label);
+    }
     $("csv-limits").textContent = `${options.max_csv_bytes / 1e6} MB and ${options.max_csv_rows.toLocaleString("en")} rows`;
 
     for (const el of document.querySelectorAll("[data-setting]")) {
@@ -236,6 +252,8 @@
     }
     const generated = settings.dataset !== "csv";
     for (const id of ["noise", "n_samples", "regenerate"]) $(id).disabled = !generated;
+    const on = new Set(Array.isArray(settings.features) ? settings.features : []);
+    for (const box of $("features").querySelectorAll("input")) box.checked = on.has(box.dataset.feature);
     $("show_test").checked = showTest;
     $("show_disagreement").checked = showDisagreement;
     $("discretize").checked = discretize;
@@ -259,7 +277,8 @@
       box.appendChild(col);
       return col;
     };
-    cell("inputs");
+    const inputs = Array.isArray(settings.features) ? settings.features.length : 2;
+    cell(`${inputs} input${inputs === 1 ? "" : "s"}`);
     hidden.forEach((width, i) => {
       const col = cell(`${width} neuron${width === 1 ? "" : "s"}`);
       const pm = document.createElement("div");
@@ -321,7 +340,7 @@
       const [key, translate] = RENAMED[name] || [name, (v) => v];
       if (!(key in s) || (key !== name && params.has(key))) continue;  // the new name wins
       const d = options.defaults[key];
-      if (key === "hidden") s[key] = raw === "" ? [] : raw.split(",").map(toNumber);
+      if (Array.isArray(d)) s[key] = raw === "" ? [] : raw.split(",").map(key === "hidden" ? toNumber : (v) => v);
       else if (typeof d === "boolean") s[key] = raw === "true" ? true : raw === "false" ? false : raw;
       else if (typeof d === "number") s[key] = translate(toNumber(raw));
       else s[key] = raw;
@@ -433,11 +452,11 @@
     if (showTest) dots(data.test, "#111111");
     ctx.fillStyle = "rgba(0,0,0,0.55)";
     ctx.font = "11px system-ui, sans-serif";
-    ctx.fillText(data.features[0] || "x1", w - 28, h - 6);
+    ctx.fillText(data.axes[0] || "x1", w - 28, h - 6);
     ctx.save();
     ctx.translate(12, 30);
     ctx.rotate(-Math.PI / 2);
-    ctx.fillText(data.features[1] || "x2", -20, 0);
+    ctx.fillText(data.axes[1] || "x2", -20, 0);
     ctx.restore();
   }
 
@@ -476,7 +495,8 @@
     const nTrain = d.train.y.length;
     const nTest = d.test.y.length;
     const parts = [`${d.name}: ${d.task}, ${d.classes.length} classes`, `${nTrain} training / ${nTest} test points`];
-    if (d.standardised) parts.push(`features ${d.features.join(", ")} standardised on the training split`);
+    if (d.standardised) parts.push(`inputs ${d.axes.join(", ")} standardised on the training split`);
+    if (d.features.join() !== d.axes.join()) parts.push(`the network sees ${d.features.join(", ")}`);
     if (ready.added) parts.push(`${ready.added} point${ready.added === 1 ? "" : "s"} added by clicking`);
     $("data-info").textContent = parts.join(" \u00B7 ");
     const legend = $("class-legend");

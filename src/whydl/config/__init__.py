@@ -12,13 +12,25 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-import numbers
 import tomllib
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 
+# the option machinery, re-exported: `from whydl.config import Bounds, option_of` as before
+from whydl.config.option import (  # noqa: F401
+    SEED,
+    Bounds,
+    Option,
+    _check,
+    _check_type,
+    _validate,
+    option,
+    option_of,
+    show_value,
+)
 from whydl.data import DATASETS, MAX_SAMPLES
 from whydl.data.bundled import BUNDLED
+from whydl.data.features import FEATURE_NAMES
 from whydl.data.synthetic import GENERATORS
 from whydl.errors import WhydlError, did_you_mean
 
@@ -33,109 +45,7 @@ MAX_WEIGHT_DECAY = 10.0  # a larger L2 penalty only zeroes the weights (and 1e38
 MAX_LAYERS, MAX_WIDTH = 100, 100_000
 MOMENTUM_OPTIMIZERS = ("momentum", "nesterov")
 N_CLASSES_DATASETS = ("gaussians", "spiral")
-
-
-@dataclass(frozen=True)
-class Bounds:
-    """The numbers an option takes: low..high, each end closed unless open; high None for no
-    end. Integer ends mean an integer option ("1..100000"), float ends a real one ("[0, 1)")."""
-
-    low: float
-    high: float | None = None
-    low_open: bool = False
-    high_open: bool = False
-
-    def __contains__(self, value) -> bool:
-        if not isinstance(value, numbers.Real) or value != value:  # a non-number, or NaN
-            return False
-        high, above = self.high, value > self.low if self.low_open else value >= self.low
-        return above and (high is None or (value < high if self.high_open else value <= high))
-
-    def describe(self) -> str:
-        """The bounds for a message: 'in 1..100000', 'in (0, 100]', '>= 0'."""
-        if self.high is None:
-            return f"{'>' if self.low_open else '>='} {self.low:g}"
-        if isinstance(self.low, int) and not (self.low_open or self.high_open):
-            return f"in {self.low}..{self.high}"
-        left, right = "(["[not self.low_open], ")]"[not self.high_open]
-        return f"in {left}{self.low:g}, {self.high:g}{right}"
-
-
-SEED = Bounds(0, 2**31 - 1)  # numpy seeds take 32 bits; the headroom keeps seed + i valid
-
-
-@dataclass(frozen=True)
-class Option:
-    """What the flags, the API and the playground need to know about a config field."""
-
-    help: str
-    bounds: Bounds | None = None  # for a tuple field: each element's
-    choices: tuple[str, ...] = ()
-    flags: tuple[str, ...] = ()  # the CLI flags when they are not --field-name
-    metavar: str | None = None
-    example: object = None  # for messages: "e.g. 0.01"
-    default_text: str = ""  # what a default of None means, for help: "inferred"
-    expected: str = ""  # for messages, when the bounds alone say it badly
-
-    def check(self, name: str, value) -> None:
-        """A `WhydlError` unless `value` is one of the choices and inside the bounds."""
-        if self.choices and value not in self.choices:
-            raise WhydlError(
-                f"{name}={show_value(value)} is not valid. "
-                f"Expected one of: {', '.join(self.choices)}.{did_you_mean(value, self.choices)}"
-            )
-        if self.bounds is not None and value not in self.bounds:
-            expected = self.expected or self.bounds.describe()
-            raise WhydlError(
-                f"{name}={show_value(value, str)} must be {expected}, e.g. {self.example}."
-            )
-
-
-def option(default, help: str, bounds: Bounds | None = None, example=None, **spec):
-    """A dataclass field holding its `Option` (whose example for messages is the default)."""
-    spec = Option(help, bounds, example=default if example is None else example, **spec)
-    return field(default=default, metadata={"option": spec})
-
-
-def option_of(f: dataclasses.Field) -> Option:
-    return f.metadata["option"]
-
-
-def show_value(value, spell=repr) -> str:
-    """A user's value for a message, cut short so a huge one cannot flood it."""
-    text = spell(value)
-    return text if len(text) <= 40 else text[:37] + "..."
-
-
-def _validate(config) -> None:
-    """Check each field against its option (None is a default; a tuple is its owner's job)."""
-    for f in fields(config):
-        value = getattr(config, f.name)
-        if not ((value is None and f.default is None) or isinstance(value, tuple)):
-            option_of(f).check(f.name, value)
-
-
-def _check(ok: bool, message: str) -> None:
-    if not ok:
-        raise WhydlError(message)
-
-
-def _check_type(where: str, value, annotation: str) -> None:
-    """Config files are user input: check each value's type against the field's annotation."""
-    if value is None and "None" in annotation:
-        return
-    base = annotation.split("|")[0].strip()
-    if base == "tuple[int, ...]":
-        ok = isinstance(value, list | tuple) and all(_is(x, int) for x in value)
-    else:
-        ok = _is(value, {"bool": bool, "int": int, "float": int | float, "str": str}[base])
-    names = {"tuple[int, ...]": "a list of integers, e.g. [10, 10]", "str": "a string"}
-    expected = names.get(base, f"a value of type {base}")
-    _check(ok, f"{where} = {value!r}: expected {expected}. Fix the value in the config file.")
-
-
-def _is(value, kind) -> bool:  # isinstance, but a bool is no number (TOML tells them apart)
-    return isinstance(value, kind) and (kind is bool or not isinstance(value, bool))
+ONE_D_OR_HIGH = ("sine", "teacher")  # generated, but not the two inputs features are made of
 
 
 def article_config() -> RunConfig:
@@ -194,10 +104,27 @@ class DataConfig:
     csv: str | None = option(None, "your own CSV file (use with --target)", flags=("--data",),
                              metavar="FILE.csv")
     target: str | None = option(None, "the CSV column to predict", metavar="COLUMN")
+    features: tuple[str, ...] | None = option(
+        None, f"the network's inputs, made from 2-D data's x1, x2: {', '.join(FEATURE_NAMES)}",
+        choices=FEATURE_NAMES, example="x1,x2,x1sq,x2sq", default_text="x1,x2, the inputs",
+        metavar="F1,F2,...")
     # fmt: on
 
     def __post_init__(self):
+        if isinstance(self.features, str):  # "x1,x2" from the API, as on the command line
+            object.__setattr__(self, "features", tuple(self.features.split(",")))
+        if isinstance(self.features, list):
+            object.__setattr__(self, "features", tuple(self.features))
         _validate(self)
+        if self.features is not None:
+            bad = [f for f in self.features if f not in FEATURE_NAMES]
+            repeated = sorted({f for f in self.features if self.features.count(f) > 1})
+            _check(
+                bool(self.features) and not bad and not repeated,
+                f"features={','.join(map(str, self.features)) or '(none)'} is not valid: expected "
+                f"one or more of {', '.join(FEATURE_NAMES)}, each once, e.g. --features "
+                f"x1,x2,x1sq,x2sq.{did_you_mean(bad[0], FEATURE_NAMES) if bad else ''}",
+            )
         missing = f"csv={self.csv!r} needs a target column: add --target COLUMN."
         _check(self.csv is None or bool(self.target), missing)
 
@@ -267,6 +194,7 @@ class TrainConfig:
 
 
 SECTIONS = {"data": DataConfig, "model": ModelConfig, "train": TrainConfig}
+ADDED_FIELDS = (("data", "features"),)  # (section, field) added after keys were first made
 # a config key spelt like its CLI flag (--seeds, --n, --data) means the field the flag sets
 FLAG_SPELLINGS = {
     option_of(f).flags[0][2:].replace("-", "_"): f.name
@@ -289,8 +217,13 @@ class RunConfig:
 
     @property
     def hash(self) -> str:
-        """A stable 16-hex-digit key over every field (seeds included)."""
-        blob = json.dumps(self.to_dict(), sort_keys=True, default=list)
+        """A stable 16-hex-digit key over every field (seeds included). A field added later
+        is left out while it holds its default, so the configs of before keep their keys."""
+        d = self.to_dict()
+        for section, name in ADDED_FIELDS:
+            if d[section][name] is None:
+                del d[section][name]
+        blob = json.dumps(d, sort_keys=True, default=list)
         return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
     @classmethod
@@ -350,6 +283,10 @@ class RunConfig:
             why["data.n_classes"] = (
                 f"only applies to {' and '.join(N_CLASSES_DATASETS)}, not "
                 f"{'a CSV file' if d.csv is not None else repr(d.dataset)}"
+            )
+        if d.csv is None and (d.dataset in BUNDLED or d.dataset in ONE_D_OR_HIGH):
+            why["data.features"] = (
+                f"only applies to 2-D data (two inputs x1, x2), not {d.dataset!r}"
             )
         if m.architecture == "cnn":
             for name in ("hidden", "activation", "dropout", "batch_norm", "residual"):
