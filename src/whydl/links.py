@@ -19,6 +19,7 @@ from whydl.config import RunConfig
 
 # the 2-D generated datasets the page can draw (the playground's own list, `whydl.web`)
 PLAYGROUND_DATASETS = ("moons", "circles", "xor", "gaussians", "spiral", "checkerboard")
+PLAYGROUND_REGRESSION = ("plane", "multi_gaussian")  # drawn as a value over the plane
 SERVE_URL = "http://127.0.0.1:8000/"  # where `whydl serve` listens by default
 FIELDS = {  # config section -> the fields the page holds
     "data": ("dataset", "noise", "n_samples", "test_size", "data_seed", "features"),
@@ -26,6 +27,7 @@ FIELDS = {  # config section -> the fields the page holds
     "train": ("optimizer", "lr", "batch_size", "weight_decay", "seed", "n_seeds"),
 }
 MAX_PLAYGROUND_SEEDS = 32
+_TASKS = {False: ("binary", "multiclass"), True: ("regression",)}  # the page's, by data kind
 
 
 def playground_hash(config: RunConfig) -> str | None:
@@ -35,13 +37,13 @@ def playground_hash(config: RunConfig) -> str | None:
     used = config.used()
     d, m, t = config.data, config.model, config.train
     if (
-        d.dataset not in PLAYGROUND_DATASETS
+        d.dataset not in PLAYGROUND_DATASETS + PLAYGROUND_REGRESSION
         or d.csv is not None
         or m.architecture != "mlp"
         or m.residual
         or m.init != "default"
         or t.early_stopping
-        or (t.task not in (None, "binary", "multiclass"))
+        or t.task not in (None, *_TASKS[d.dataset in PLAYGROUND_REGRESSION])
     ):
         return None
     values = {}

@@ -341,3 +341,23 @@ def test_an_input_feature_toggle_changes_the_first_layer_and_the_command(browser
     until(page, lambda: page.is_checked("[data-feature=sin_x1]"), "the setup shown again")
     assert page.errors == []
     page.close()
+
+
+def test_a_regression_dataset_trains_and_shows_a_regression_loss(browser, server):
+    page = open_page(browser, server + "#dataset=multi_gaussian&n_samples=400&hidden=8,8")
+    assert "multi_gaussian: regression of y" in page.text_content("#data-info")
+    assert page.text_content("#test-accuracy").strip() == "\u2013"
+    assert "R²" in page.text_content(".numbers")
+    page.click("#play")
+    until(page, lambda: epoch(page) >= 40, "epoch 40")
+    page.click("#play")
+    until(page, lambda: not playing(page) and settled(page), "pause")
+    r2 = number(page, "#test-accuracy")
+    assert r2 is not None and -1 < r2 <= 1  # R², not a percentage
+    box = page.locator("#loss-chart").bounding_box()
+    page.mouse.move(box["x"] + box["width"] * 0.8, box["y"] + box["height"] * 0.6)
+    until(page, lambda: page.is_visible("#chart-tooltip"), "the loss chart's read-out")
+    assert page.get_attribute("#loss-chart", "aria-label") == "Loss (mean squared error)"
+    assert page.get_attribute("#accuracy-chart", "aria-label") == "R² (1 = perfect)"
+    assert page.errors == []
+    page.close()

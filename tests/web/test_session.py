@@ -227,19 +227,69 @@ def test_a_csv_upload_trains(tab):
             _csv(columns="x1,x2,x3,label").replace(",a\n", ",0,a\n").replace(",b\n", ",0,b\n"),
             "has 4 columns (x1, x2, x3, label); the playground needs exactly 3",
         ),
-        (_csv(label=lambda i: f"{i * 0.37:.2f}"), "holds continuous numbers"),
         (_csv(label=lambda i: f"c{i % 9}"), "has 9 classes; the playground shows at most 8"),
         (_csv().replace("\n0.000,", "\noops,", 1), "non-numeric value 'oops'"),
         ("", "is empty"),
         ("x1,x2,label\n1,2,a\n", "1 data rows; need at least 10"),
     ],
-    ids=["4 columns", "continuous label", "9 classes", "text feature", "empty", "1 row"],
+    ids=["4 columns", "9 classes", "text feature", "empty", "1 row"],
 )
 def test_bad_csv_files_are_refused_with_a_message(text, message):
     settings = parse_settings({"dataset": "csv"})
     with pytest.raises(WhydlError) as e:
         make_dataset(settings, Upload("data.csv", text))
     assert message in str(e.value) and "data.csv" in str(e.value)
+
+
+def test_a_csv_with_a_continuous_label_is_a_regression():
+    dataset = make_dataset(
+        parse_settings({"dataset": "csv"}), Upload("data.csv", _csv(label=lambda i: f"{i * 0.37}"))
+    )
+    assert dataset.task == "regression" and dataset.n_outputs == 1
+
+
+@pytest.mark.parametrize("dataset", ["plane", "multi_gaussian"])
+def test_a_regression_dataset_trains_and_draws_its_value_over_the_plane(tab, dataset):
+    """TensorFlow Playground's regression sets: the loss is the squared error, the metric
+    R², the picture the members' mean prediction over the target's range, and the points
+    carry their values."""
+    tab.send({"type": "configure", "settings": {**SMALL, "dataset": dataset, "n_seeds": 3}})
+    ready = tab.message("ready")
+    data = ready["data"]
+    assert data["task"] == "regression" and data["classes"] == []
+    low, high = data["value_range"]
+    values = data["train"]["y"] + data["test"]["y"]
+    assert min(values) == pytest.approx(low, abs=1e-4)
+    assert max(values) == pytest.approx(high, abs=1e-4)
+    assert any(v != round(v) for v in values)  # values, not classes
+    for _ in range(30):
+        tab.send({"type": "step"})
+    frame = tab.frame(lambda f: f["epoch"] == 30)
+    curves = frames.decode_curves(frame["curves"])
+    assert curves["test_loss"][-1] < curves["test_loss"][0]  # the squared error falls
+    assert frame["accuracy_ci"]["n"] == 3 and frame["accuracy_ci"]["mean"] > 0  # R²: beats the mean
+    r = ready["boundary_resolution"]
+    mean = np.frombuffer(base64.b64decode(frame["boundary"]), np.uint8)
+    assert mean.shape == (r * r,) and int(mean.max()) - int(mean.min()) > 30  # low and high
+    spread = np.frombuffer(base64.b64decode(frame["ensemble"]["disagreement"]), np.uint8)
+    assert spread.shape == (r * r,) and spread.max() > 0
+    m = ready["member_resolution"]
+    members = np.frombuffer(base64.b64decode(frame["ensemble"]["members"]), np.uint8)
+    assert members.shape == (3 * m * m,) and members.max() <= 254  # none diverged
+
+
+def test_the_plane_regression_is_drawn_as_its_linear_function(tab):
+    """The plane's target is 0.5 x1 - 0.8 x2: once fitted, the drawn value is highest in the
+    bottom-right corner (x1 high, x2 low) and lowest in the top-left one."""
+    tab.send({"type": "configure", "settings": {**SMALL, "dataset": "plane", "hidden": []}})
+    tab.message("ready")
+    for _ in range(60):
+        tab.send({"type": "step"})
+    frame = tab.frame(lambda f: f["epoch"] == 60)
+    r = frames.BOUNDARY_RESOLUTION
+    picture = np.frombuffer(base64.b64decode(frame["boundary"]), np.uint8).reshape(r, r)
+    assert picture[-1, -1] > 128 + 90 and picture[0, 0] < 128 - 90  # row 0 is the top
+    assert picture[-1, 0] > 128 > picture[0, -1]  # bottom-left 0.3, top-right -0.3
 
 
 def test_the_label_column_is_named_or_last():

@@ -157,9 +157,13 @@ def test_options_describe_the_controls():
         "gaussians",
         "spiral",
         "checkerboard",
+        "plane",
+        "multi_gaussian",
         "csv",
     ]
-    assert o["defaults"]["hidden"] == [10, 10]
+    assert o["defaults"]["hidden"] == [10, 10] and o["defaults"]["features"] == ["x1", "x2"]
+    assert o["choices"]["features"][2:5] == ["x1sq", "x2sq", "x1x2"]
+    assert o["feature_labels"]["x1x2"] == "X1·X2"
     assert o["bounds"]["n_samples"] == [20, 10_000]  # the playground's, narrower
     assert o["bounds"]["noise"] == [0, 10] and o["sliders"]["noise"] == [0, 1]
 

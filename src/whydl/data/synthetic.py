@@ -2,7 +2,7 @@
 
 Every generator returns raw arrays (X, y); `whydl.data.load_dataset` splits them. The 2-D
 classification sets are the ones TensorFlow Playground popularised, plus gaussians and
-checkerboard; sine, plane and teacher are regression / high-dimensional tasks.
+checkerboard; sine, plane, multi_gaussian and teacher are regression / high-dimensional tasks.
 """
 
 from __future__ import annotations
@@ -80,6 +80,27 @@ def plane(n_samples: int, noise: float, seed: int):
     return X, 0.5 * X[:, 0] - 0.8 * X[:, 1] + noise * rng.standard_normal(n_samples)
 
 
+# TensorFlow Playground's "multi gaussian" regression, on [-1, 1]^2: (x, y, sign) per bump
+BUMPS = np.array(
+    [[-4, 2.5, 1], [0, 2.5, -1], [4, 2.5, 1], [-4, -2.5, -1], [0, -2.5, 1], [4, -2.5, -1]]
+)
+
+
+def multi_gaussian(n_samples: int, noise: float, seed: int):
+    """2-D regression (TensorFlow Playground's multi-gaussian): six bumps of alternating sign
+    in a 3 x 2 grid; a point takes the value of the bump that is strongest there, falling
+    linearly from +-1 at its centre to 0 at a third of the plane. `noise` jitters where each
+    point's value is read, as a share of the plane's half-width."""
+    rng = _rng(seed)
+    X = rng.uniform(-1, 1, size=(n_samples, 2))
+    read = X + noise * rng.uniform(-1, 1, size=X.shape)
+    centres, signs = BUMPS[:, :2] / 6, BUMPS[:, 2]
+    distance = np.linalg.norm(read[:, None, :] - centres[None], axis=-1)  # (n, bumps)
+    values = signs * np.clip(1 - distance / (2 / 6), 0, 1)
+    strongest = np.abs(values).argmax(1)
+    return X, values[np.arange(n_samples), strongest]
+
+
 def teacher(n_samples: int, noise: float, seed: int, n_features: int = 20, width: int = 32):
     """High-dimensional teacher-student task: a fixed random tanh network labels Gaussian
     inputs. The teacher's weights depend only on `n_features`/`width` (not on `seed`), so
@@ -105,5 +126,6 @@ GENERATORS = {
     "checkerboard": (checkerboard, "binary", 0.1),
     "sine": (sine, "regression", 0.1),
     "plane": (plane, "regression", 0.1),
+    "multi_gaussian": (multi_gaussian, "regression", 0.0),
     "teacher": (teacher, "binary", 0.0),
 }

@@ -64,11 +64,6 @@ def make_dataset(settings: Settings, upload: Upload | None) -> Dataset:
         dataset = load_csv(
             path, upload.target, test_size=settings.test_size, data_seed=settings.data_seed
         )
-    if dataset.task == "regression":
-        raise WhydlError(
-            f"{upload.name}: the label column {upload.target!r} holds continuous numbers, but "
-            "the playground classifies. Use class names or a few integer labels (0, 1, ...)."
-        )
     if dataset.n_classes > MAX_CLASSES:
         raise WhydlError(
             f"{upload.name}: the label column {upload.target!r} has {dataset.n_classes} classes; "

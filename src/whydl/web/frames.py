@@ -62,8 +62,11 @@ def plane(box: list[float], resolution: int, expand=None) -> torch.Tensor:
 def data_summary(dataset: Dataset, box: list[float]) -> dict:
     """The points (sent once per dataset) and what the page needs to draw them."""
 
+    regression = dataset.task == "regression"
+
     def points(X, y):
-        return {"x": np.round(X, 4).ravel().tolist(), "y": np.asarray(y).astype(int).tolist()}
+        y = np.round(np.asarray(y, dtype=float), 4) if regression else np.asarray(y).astype(int)
+        return {"x": np.round(X, 4).ravel().tolist(), "y": y.tolist()}
 
     return {
         "name": dataset.name,
@@ -76,7 +79,18 @@ def data_summary(dataset: Dataset, box: list[float]) -> dict:
         "train": points(dataset.plane_train, dataset.y_train),
         "test": points(dataset.plane_test, dataset.y_test),
         "extent": box,
+        "value_range": value_range(dataset),
     }
+
+
+def value_range(dataset: Dataset) -> list[float] | None:
+    """[low, high] of a regression target, the ends of the page's colour scale (None for
+    classes). Values are drawn as bytes with 128 at the middle of the range."""
+    if dataset.task != "regression":
+        return None
+    y = np.concatenate([dataset.y_train, dataset.y_test])
+    low, high = float(y.min()), float(y.max())
+    return [low, high] if high > low else [low - 1, low + 1]
 
 
 def neuron_resolution(widths: list[int]) -> int:
@@ -140,7 +154,9 @@ def _as_drawn(probs: torch.Tensor, task: str) -> torch.Tensor:
 
 
 @torch.no_grad()
-def ensemble_view(net, boundary_grid, member_grid, task: str, ok: np.ndarray) -> dict:
+def ensemble_view(
+    net, boundary_grid, member_grid, task: str, ok: np.ndarray, values: list | None = None
+) -> dict:
     """What the members say together, from the stacked network itself:
 
     - mean: the members' mean class probability per pixel (as `boundary` in
@@ -151,11 +167,14 @@ def ensemble_view(net, boundary_grid, member_grid, task: str, ok: np.ndarray) ->
       member after member (a diverged member's map is all 255: "no answer").
     With one member, disagreement and members are None (there is nothing to show).
     Diverged members (`ok` False) are left out of the mean and the vote.
+    For regression (`values`: the target's [low, high]) see `_regression_view`.
     """
-    probs = _probabilities(net.forward(boundary_grid), task)  # (M, pixels, K)
     keep = torch.as_tensor(np.asarray(ok, dtype=bool))
     if not keep.any():
         keep = torch.ones(len(keep), dtype=torch.bool)
+    if task == "regression":
+        return _regression_view(net, boundary_grid, member_grid, keep, values)
+    probs = _probabilities(net.forward(boundary_grid), task)  # (M, pixels, K)
     good = probs[keep]
     K = probs.shape[-1]
     mean = _as_drawn(good.mean(0), task)
@@ -170,6 +189,30 @@ def ensemble_view(net, boundary_grid, member_grid, task: str, ok: np.ndarray) ->
         "disagreement": None if one else _b64(_unit_bytes(disagreement.numpy())),
         "members": None if one else _b64(members.numpy()),
         "n_members": int(len(probs)),
+    }
+
+
+def _regression_view(net, boundary_grid, member_grid, keep, values) -> dict:
+    """`ensemble_view` for a regression: the members' mean prediction as signed bytes over
+    the target's range (0 = low, 128 = middle, 255 = high); disagreement, the members'
+    standard deviation as a share of half the range (255: half the range or more); each
+    member's prediction as signed bytes up to 254 (255: diverged, as for classes)."""
+    middle, half = (values[0] + values[1]) / 2, (values[1] - values[0]) / 2
+
+    def scaled(out):
+        return torch.nan_to_num((out[..., 0] - middle) / half, nan=0.0).clamp(-1, 1).numpy()
+
+    out = net.forward(boundary_grid)  # (M, pixels, 1)
+    good = out[keep]
+    spread = torch.nan_to_num(good[..., 0].std(0, correction=0) / half, nan=0.0)
+    members = np.minimum(_signed_bytes(scaled(net.forward(member_grid))), 254)
+    members[~keep.numpy()] = 255
+    one = len(out) == 1
+    return {
+        "mean": _b64(_signed_bytes(scaled(good.mean(0)))),
+        "disagreement": None if one else _b64(_unit_bytes(spread.numpy())),
+        "members": None if one else _b64(members),
+        "n_members": int(len(out)),
     }
 
 

@@ -208,6 +208,7 @@ class Session:
         self.run += 1
         self.widths = [trained_on.n_features, *s.hidden, trained_on.n_outputs]
         self.expand = trained_on.expand  # the plane's points -> the network's inputs
+        self.values = frames.value_range(trained_on)  # a regression's colour scale
         self.box = frames.extent(dataset)
         self.boundary_grid = frames.plane(self.box, frames.BOUNDARY_RESOLUTION, self.expand)
         self.member_grid = frames.plane(self.box, frames.MEMBER_RESOLUTION, self.expand)
@@ -293,7 +294,7 @@ class Session:
         }
         ok = np.array([i not in trainer.diverged_members for i in range(trainer.net.M)])
         ensemble = frames.ensemble_view(
-            trainer.net, self.boundary_grid, self.member_grid, trainer.task, ok
+            trainer.net, self.boundary_grid, self.member_grid, trainer.task, ok, self.values
         )
         frame["boundary"] = ensemble.pop("mean")  # the members' mean: one member's own
         frame["ensemble"] = ensemble

@@ -16,9 +16,9 @@ from whydl.config import show_value as _show
 from whydl.data.features import FEATURE_NAMES, FEATURES, RAW
 from whydl.data.synthetic import GENERATORS
 from whydl.errors import WhydlError, did_you_mean
-from whydl.links import PLAYGROUND_DATASETS
+from whydl.links import PLAYGROUND_DATASETS, PLAYGROUND_REGRESSION
 
-DATASETS = PLAYGROUND_DATASETS  # 2-D: drawable
+DATASETS = PLAYGROUND_DATASETS + PLAYGROUND_REGRESSION  # 2-D: drawable
 CSV = "csv"  # the dataset name of an uploaded file
 MAX_LAYERS, MAX_NEURONS = 8, 64
 MIN_POINTS, MAX_POINTS = 20, 10_000

@@ -137,7 +137,7 @@
       b.type = "button";
       b.dataset.dataset = name;
       b.setAttribute("role", "radio");
-      b.textContent = name === "xor" ? "XOR" : capital(name);
+      b.textContent = { xor: "XOR", plane: "Plane (regression)", multi_gaussian: "Multi-gaussian (regression)" }[name] || capital(name);
       b.addEventListener("click", () => change("dataset", name));
       group.appendChild(b);
     }
@@ -379,12 +379,13 @@
     const last = (name) => (c && c[name].length ? c[name][c[name].length - 1] : null);
     $("test-loss").textContent = loss(last("test_loss"));
     $("train-loss").textContent = loss(last("train_loss"));
-    $("test-accuracy").textContent = percent(last("test_accuracy"));
-    $("train-accuracy").textContent = percent(last("train_accuracy"));
+    const score = ready.data.task === "regression" ? r2 : percent;  // R² or accuracy
+    $("test-accuracy").textContent = score(last("test_accuracy"));
+    $("train-accuracy").textContent = score(last("train_accuracy"));
     const ci = f ? f.accuracy_ci : null;
     $("test-accuracy-ci").textContent = !ci || ci.mean === null ? "\u2013"
-      : ci.n > 1 ? `${percent(ci.mean)} (${percent(ci.lo)} to ${percent(ci.hi)}), ${ci.n} seeds`
-      : `${percent(ci.mean)}, one seed: no interval`;
+      : ci.n > 1 ? `${score(ci.mean)} (${score(ci.lo)} to ${score(ci.hi)}), ${ci.n} seeds`
+      : `${score(ci.mean)}, one seed: no interval`;
     drawBoundary(f);
     drawMembers(f);
     drawNetwork(f);
@@ -437,11 +438,12 @@
     const py = (y) => ((y1 - y) / (y1 - y0)) * h;
     const n = data.train.y.length + data.test.y.length;
     const radius = n > 4000 ? 1.8 : n > 1500 ? 2.5 : 3.2;
+    const color = valueColor(data);
     const dots = (set, stroke) => {
       for (let i = 0; i < set.y.length; i++) {
         ctx.beginPath();
         ctx.arc(px(set.x[2 * i]), py(set.x[2 * i + 1]), radius, 0, 2 * Math.PI);
-        ctx.fillStyle = CLASS_COLORS[set.y[i] % CLASS_COLORS.length];
+        ctx.fillStyle = color(set.y[i]);
         ctx.fill();
         ctx.lineWidth = 1;
         ctx.strokeStyle = stroke;
@@ -460,6 +462,16 @@
     ctx.restore();
   }
 
+  // a point's colour: its class's, or for a regression its value on the orange-blue scale
+  function valueColor(data) {
+    if (data.task !== "regression") return (y) => CLASS_COLORS[y % CLASS_COLORS.length];
+    const [low, high] = data.value_range;
+    return (y) => {
+      const rgb = diverging(Math.max(-1, Math.min(1, (2 * (y - low)) / (high - low) - 1)), 1);
+      return `rgb(${Math.round(rgb[0])},${Math.round(rgb[1])},${Math.round(rgb[2])})`;
+    };
+  }
+
   // every member's decision boundary, small: one seed's picture is one draw among many
   function drawMembers(f) {
     const box = $("members");
@@ -474,6 +486,7 @@
       box.appendChild(c);
     }
     const r = ready.member_resolution;
+    const regression = ready.data.task === "regression";
     const bytes = decode(f.ensemble.members);
     for (let m = 0; m < n; m++) {
       const c = box.children[m];
@@ -483,7 +496,9 @@
       const image = new ImageData(r, r);
       for (let i = 0; i < r * r; i++) {
         const v = bytes[m * r * r + i];
-        const rgb = v === 255 ? [200, 200, 200] : mix(WHITE, CLASS_RGB[v % CLASS_RGB.length], BACKGROUND);
+        const rgb = v === 255 ? [200, 200, 200]  // diverged: no answer
+          : regression ? diverging(v / 127.5 - 1, BACKGROUND)
+          : mix(WHITE, CLASS_RGB[v % CLASS_RGB.length], BACKGROUND);
         image.data.set([rgb[0], rgb[1], rgb[2], 255], 4 * i);
       }
       c.getContext("2d").putImageData(image, 0, 0);
@@ -494,13 +509,23 @@
     const d = ready.data;
     const nTrain = d.train.y.length;
     const nTest = d.test.y.length;
-    const parts = [`${d.name}: ${d.task}, ${d.classes.length} classes`, `${nTrain} training / ${nTest} test points`];
+    const regression = d.task === "regression";
+    const kind = regression ? `regression of ${d.target}` : `${d.task}, ${d.classes.length} classes`;
+    const parts = [`${d.name}: ${kind}`, `${nTrain} training / ${nTest} test points`];
     if (d.standardised) parts.push(`inputs ${d.axes.join(", ")} standardised on the training split`);
     if (d.features.join() !== d.axes.join()) parts.push(`the network sees ${d.features.join(", ")}`);
     if (ready.added) parts.push(`${ready.added} point${ready.added === 1 ? "" : "s"} added by clicking`);
     $("data-info").textContent = parts.join(" \u00B7 ");
     const legend = $("class-legend");
     legend.replaceChildren();
+    if (regression) {  // the colour scale's ends
+      const [low, high] = d.value_range;
+      legend.textContent = `orange: ${Number(low.toPrecision(3))} · white: middle · blue: ${Number(high.toPrecision(3))}`;
+    }
+    for (const [id, name] of [["test-accuracy", "Test"], ["train-accuracy", "Training"]]) {
+      $(id).previousElementSibling.textContent = `${name} ${regression ? "R²" : "accuracy"}`;
+    }
+    $("test-accuracy-ci").previousElementSibling.textContent = `Test ${regression ? "R²" : "accuracy"} over seeds, 95% CI`;
     d.classes.forEach((name, i) => {
       const key = document.createElement("span");
       key.className = "class-key";
@@ -678,16 +703,18 @@
   }
 
   function drawCharts(c) {
-    chart($("loss-chart"), "Loss (cross-entropy)", c.epoch, [
+    const regression = ready.data.task === "regression";
+    chart($("loss-chart"), regression ? "Loss (mean squared error)" : "Loss (cross-entropy)", c.epoch, [
       { y: c.train_loss, color: "#0072b2", label: "training" },
       { y: c.test_loss, color: "#d55e00", label: "test", dash: [5, 3] },
     ], {});
     const many = frame && frame.ensemble.n_members > 1;
-    chart($("accuracy-chart"), many ? "Accuracy, mean over seeds; band: 95% CI of test" : "Accuracy", c.epoch, [
+    const metric = regression ? "R\u00B2 (1 = perfect)" : "Accuracy";
+    chart($("accuracy-chart"), many ? `${metric}, mean over seeds; band: 95% CI of test` : metric, c.epoch, [
       { y: c.train_accuracy, color: "#0072b2", label: "training" },
       { y: c.test_accuracy, color: "#d55e00", label: "test", dash: [5, 3],
         band: many ? [c.test_accuracy_lo, c.test_accuracy_hi] : null },
-    ], { max: 1 });
+    ], regression ? { max: 1, floor: -1 } : { max: 1 });
     const n = c.grad_norms.length;
     chart($("grad-chart"), "Gradient norm per layer, last step of each epoch (log scale)", c.epoch, c.grad_norms.map((y, i) => ({
       y,
@@ -698,6 +725,7 @@
 
   function chart(canvas, title, xs, series, opts) {
     const [ctx, w, h] = setupCanvas(canvas);
+    canvas.setAttribute("aria-label", title);  // what the chart shows, for screen readers too
     ctx.font = "11px system-ui, sans-serif";
     ctx.fillStyle = "#555";
     ctx.textAlign = "left";
@@ -724,11 +752,12 @@
     if (!xs.length || !isFinite(lo)) return;
     if (!opts.log) lo = Math.min(lo, 0);
     if (opts.max !== undefined) hi = Math.max(hi, opts.max);
+    if (opts.floor !== undefined) lo = Math.max(lo, opts.floor);  // R² far below 0: cut off
     if (hi - lo < 1e-9) hi = lo + 1;
     const x0 = 1, x1 = Math.max(2, xs[xs.length - 1]);
     const X = (x) => left + ((x - x0) / (x1 - x0)) * (w - left - right);
     charts.set(canvas.id, { xs, series, x0, x1, left, right, w, log: opts.log });
-    const Y = (v) => top + (1 - (tf(v) - lo) / (hi - lo)) * (h - top - bottom);
+    const Y = (v) => top + (1 - (Math.max(tf(v), lo) - lo) / (hi - lo)) * (h - top - bottom);
     ctx.strokeStyle = "#e4e4e4";
     ctx.fillStyle = "#777";
     ctx.lineWidth = 1;
@@ -862,6 +891,7 @@
     if (v === null) return "\u2013";
     return v !== 0 && v < 0.01 ? v.toExponential(1) : v.toFixed(3);
   }
+  function r2(v) { return v === null ? "\u2013" : v.toFixed(3); }
   function percent(v) { return v === null ? "\u2013" : `${(100 * v).toFixed(1)}%`; }
   function decode(b64) {
     const s = atob(b64);
