@@ -335,7 +335,9 @@ def test_an_input_feature_toggle_changes_the_first_layer_and_the_command(browser
     assert "--features x1,x2,sin_x1" in page.text_content("#export-text")
     page.uncheck("[data-feature=x1]")
     page.uncheck("[data-feature=x2]")
-    page.uncheck("[data-feature=sin_x1]")  # none left: refused, the last setup stays
+    # none left: refused, and the page shows the last setup again, so the box may be ticked
+    # again before a state check could see it unticked: click, do not uncheck
+    page.click("[data-feature=sin_x1]")
     until(page, lambda: page.is_visible("#message"), "the refusal")
     assert "at least one feature" in page.text_content("#message-text")
     until(page, lambda: page.is_checked("[data-feature=sin_x1]"), "the setup shown again")
@@ -361,3 +363,41 @@ def test_a_regression_dataset_trains_and_shows_a_regression_loss(browser, server
     assert page.get_attribute("#accuracy-chart", "aria-label") == "R² (1 = perfect)"
     assert page.errors == []
     page.close()
+
+
+def test_compare_trains_both_columns_and_the_shared_url_restores_both(browser, server):
+    """Compare copies the setup into B; with the controls on B, batch norm changes B only;
+    both train in step, the paired difference shows, and the link opens both again."""
+    page = open_page(browser, server + "#dataset=moons&n_samples=300&n_seeds=4")
+    assert page.is_hidden("#compare-panel")
+    page.click("#compare-toggle")
+    until(page, lambda: page.is_visible("#compare-panel"), "B's column")
+    assert "B is a copy of A" in page.text_content("#compare-diff")
+    page.check("#edit-b")
+    page.check("#batch_norm")
+    until(page, lambda: "b.batch_norm=true" in page.url, "B's batch norm in the URL")
+    assert "batch_norm = true (A: false)" in page.text_content("#compare-diff")
+    page.check("#edit-a")
+    assert not page.is_checked("#batch_norm")  # A's own setting, unchanged
+    page.click("#play")
+    until(page, lambda: epoch(page) >= 20, "epoch 20")
+    page.click("#play")
+    until(page, lambda: not playing(page) and settled(page), "pause")
+    until(page, lambda: "paired over 4 seeds" in page.text_content("#difference-label"), "B - A")
+    assert "95% CI" in page.text_content("#difference")
+    assert number(page, "#b-test-accuracy") is not None and number(page, "#test-accuracy")
+    box = page.locator("#loss-chart").bounding_box()  # both setups' curves, shared axes
+    page.mouse.move(box["x"] + box["width"] * 0.8, box["y"] + box["height"] * 0.6)
+    until(page, lambda: page.is_visible("#chart-tooltip"), "the loss chart's read-out")
+    text = page.text_content("#chart-tooltip")
+    assert "A test " in text and "B test " in text and "B training " in text, text
+
+    shared = open_page(browser, page.url)
+    until(shared, lambda: shared.is_visible("#compare-panel"), "both columns from the link")
+    assert "batch_norm = true (A: false)" in shared.text_content("#compare-diff")
+    assert not shared.is_checked("#batch_norm")  # the controls show A
+    page.click("#compare-toggle")  # stop comparing: back to A alone
+    until(page, lambda: page.is_hidden("#compare-panel") and "compare" not in page.url, "A alone")
+    assert page.errors == [] and shared.errors == []
+    page.close()
+    shared.close()

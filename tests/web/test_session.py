@@ -365,3 +365,50 @@ def test_a_clicked_point_joins_the_training_data_and_new_data_drops_it(tab):
         assert message in tab.message("error")["message"]
     tab.send({"type": "configure", "settings": SMALL | {"data_seed": 9}})
     assert tab.message("ready")["added"] == 0  # other data: the clicked point is gone
+
+
+def test_compare_trains_a_second_setup_in_step_on_the_same_data_and_seeds(tab):
+    """B (batch norm on) trains beside A, epoch for epoch, on A's data and seeds whatever
+    B asked for; each frame carries B's view and the paired difference B - A."""
+    base = {**SMALL, "n_seeds": 4}
+    tab.send({"type": "configure", "settings": base})
+    tab.message("ready")
+    tab.send({"type": "compare", "settings": {**base, "batch_norm": True, "n_samples": 500}})
+    ready = tab.message("ready")
+    compared = ready["compare"]["settings"]
+    assert compared["batch_norm"] and compared["n_samples"] == 200  # the data is A's
+    assert ready["compare"]["layers"] == [2, 6, 6, 1]
+    for _ in range(3):
+        tab.send({"type": "step"})
+    frame = tab.frame(lambda f: f["epoch"] == 3)
+    b = frame["compare"]
+    assert b["epoch"] == 3 and b["accuracy_ci"]["n"] == 4 and "maps" not in b
+    a_scores, b_scores = tab.session.arm.test_scores(), tab.session.other.test_scores()
+    assert not np.allclose(a_scores, b_scores)  # batch norm changes what they learn
+    assert frame["difference"]["mean"] == pytest.approx((b_scores - a_scores).mean(), abs=1e-6)
+    assert frame["difference"]["n"] == 4
+
+    # A's new data: B follows it; stopping the comparison drops B
+    tab.send({"type": "configure", "settings": {**base, "data_seed": 9}})
+    ready = tab.message("ready")
+    assert ready["compare"]["settings"]["data_seed"] == 9 and ready["compare"]["settings"][
+        "batch_norm"
+    ]
+    tab.send({"type": "export"})
+    export = tab.message("export")
+    assert "--batch-norm" in export["compare"]["command"]
+    assert "--batch-norm" not in export["command"]
+    tab.send({"type": "compare", "settings": None})
+    ready = tab.message("ready")
+    assert ready["compare"] is None
+    assert "compare" not in tab.frame(lambda f: f["run"] == ready["run"])
+
+
+def test_two_compared_setups_share_one_tabs_work_limit(tab):
+    big = {"n_samples": 10_000, "hidden": [64] * 4}  # half the limit...
+    tab.send({"type": "configure", "settings": big})
+    tab.message("ready")
+    tab.send({"type": "compare", "settings": {**big, "hidden": [64] * 5}})  # ...and more
+    error = tab.message("error")
+    assert "both together" in error["message"] and "stop comparing" in error["message"]
+    assert tab.session.other is None  # the tab's run is as it was

@@ -240,6 +240,14 @@ def accuracy_ci(values: np.ndarray) -> dict:
     }
 
 
+def paired_difference(a: np.ndarray, b: np.ndarray) -> dict:
+    """Mean and 95% t-interval of b - a over paired members (member i of each: the same
+    seed on the same data), as `accuracy_ci`; pairs with a NaN are left out."""
+    if len(a) == 0 or len(b) == 0:
+        return accuracy_ci([])
+    return accuracy_ci(np.asarray(b, dtype=float) - np.asarray(a, dtype=float))
+
+
 def layer_grad_norms(grad_norms: dict[str, np.ndarray], n_hidden: int) -> list[float]:
     """Member 0's gradient norm per layer, from the engine's per-parameter norms.
 

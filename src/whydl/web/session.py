@@ -23,23 +23,23 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
-from dataclasses import fields
 
-import numpy as np
 import torch
 
-from whydl.config import TrainConfig, option_of
-from whydl.data.features import with_features
-from whydl.engine import Trainer
 from whydl.errors import WhydlError
 from whydl.web import export, frames
-from whydl.web.datasets import Upload, make_dataset, parse_point, with_points
-from whydl.web.validate import parse_member, parse_settings, parse_weight_edit
+from whydl.web.arm import EPOCH_LIMIT, Arm
+from whydl.web.datasets import Upload, make_dataset, parse_point
+from whydl.web.validate import (
+    check_pair,
+    paired,
+    parse_member,
+    parse_settings,
+    parse_weight_edit,
+)
 
 FRAME_INTERVAL = 1 / 60  # seconds: at most a frame per screen refresh of a 60 Hz display
 SPEED_WINDOW = 1.0  # seconds over which epochs per second are measured
-# TrainConfig's most epochs: the playground trains until paused
-EPOCH_LIMIT = option_of(next(f for f in fields(TrainConfig) if f.name == "epochs")).bounds.high
 COMMANDS = (
     "configure",
     "reset",
@@ -51,7 +51,9 @@ COMMANDS = (
     "select",
     "set_weight",
     "add_point",
+    "compare",
 )
+__all__ = ["COMMANDS", "EPOCH_LIMIT", "Session"]
 _STOP = object()
 log = logging.getLogger("whydl.web")
 
@@ -64,7 +66,11 @@ class Session:
     exported weights show, 0 to n_seeds - 1; it changes the view, not the run), set_weight
     (layer, out, in, value: one weight of the shown member, set between two epochs),
     add_point (x: [x1, x2], label: a training point added to a generated dataset; the run
-    starts again on the data with it, and new data or a new upload drops the added points).
+    starts again on the data with it, and new data or a new upload drops the added points),
+    compare (settings: a second setup, B, trained beside the tab's on the same data and
+    seeds, in step with it; settings null stops comparing). While comparing, frames carry
+    B's view under "compare" and the paired difference of test scores, B - A, under
+    "difference"; B's neuron maps are not computed, since the page does not show them.
     """
 
     def __init__(self, notify: Callable[[], None], name: str = "session"):
@@ -76,13 +82,25 @@ class Session:
         self._closing = threading.Event()
         self.thread = threading.Thread(target=self._run, name=f"whydl-{name}", daemon=True)
         # worker-owned state
-        self.settings = self.upload = self.dataset = self.trainer = self.module = None
+        self.arm: Arm | None = None  # the tab's setup (A)
+        self.other: Arm | None = None  # the setup compared with it (B), or None
+        self.upload = self.dataset = self.module = None
         self.added: list[tuple[float, float, int]] = []  # points clicked into the data
         self.run = 0  # bumped on every configure/reset; frames carry it
         self.playing = False
-        self.grad_history: list[list[float]] = []  # per epoch, per layer
         self._ticks: deque = deque()  # (time, epoch), for epochs per second
         self._last_frame = 0.0
+
+    @property
+    def trainer(self):
+        return None if self.arm is None else self.arm.trainer
+
+    @property
+    def settings(self):
+        return None if self.arm is None else self.arm.settings
+
+    def _arms(self) -> list[Arm]:
+        return [self.arm] if self.other is None else [self.arm, self.other]
 
     # -- the server's side ---------------------------------------------------------------
     def start(self) -> None:
@@ -124,7 +142,7 @@ class Session:
                     kind = command.get("type") if isinstance(command, dict) else None
                     self._guarded(kind, self._handle, kind, command)
         finally:  # free what this tab held as soon as it is gone
-            self.trainer = self.module = self.dataset = self.upload = None
+            self.arm = self.other = self.module = self.dataset = self.upload = None
 
     def _guarded(self, kind, fn, *args) -> None:
         """Run one command; a problem becomes a message for the page, never a dead worker.
@@ -143,15 +161,15 @@ class Session:
             self._configure(command.get("settings", {}), command.get("csv"))
         elif kind not in COMMANDS:
             raise WhydlError(f"unknown command {kind!r}. Expected one of: {', '.join(COMMANDS)}.")
-        elif self.trainer is None:
+        elif self.arm is None:
             raise WhydlError(
                 "there is no valid setup yet: change the setting the last message named, "
                 "or pick a dataset."
             )
         elif kind == "reset":
-            self._start_run(self.settings, self.upload, self.dataset)
+            self._start_run(self.settings, self.upload, self.dataset, self._compared())
         elif kind == "play":
-            self.playing = not self.trainer.done
+            self.playing = not self._done()
             self._ticks.clear()
             self._publish()
         elif kind == "pause":
@@ -173,18 +191,29 @@ class Session:
         elif kind == "add_point":
             point = parse_point(command, self.dataset, self.box, len(self.added))
             self.added.append(point)
-            self._start_run(self.settings, self.upload, self.dataset)
+            self._start_run(self.settings, self.upload, self.dataset, self._compared())
         elif kind == "set_weight":
-            layer, out, inp, value = parse_weight_edit(command, self.widths)
-            last = len(self.widths) - 2  # the output layer's index among the linear layers
+            widths = self.arm.widths
+            layer, out, inp, value = parse_weight_edit(command, widths)
+            last = len(widths) - 2  # the output layer's index among the linear layers
             name = "out.weight" if layer == last else f"hidden.{layer}.weight"
             self.trainer.net.tensors[name][self.member, out, inp] = value  # in place: the
             self._publish()  # stack's buffer, so training goes on from the edited weight
+        elif kind == "compare":
+            raw = command.get("settings")
+            compare = None if raw is None else paired(parse_settings(raw), self.settings)
+            self._start_run(self.settings, self.upload, self.dataset, compare)
+
+    def _compared(self):
+        return None if self.other is None else self.other.settings
 
     def _configure(self, raw_settings, raw_csv) -> None:
-        """Validate everything first; only a fully valid setup replaces the current one."""
+        """Validate everything first; only a fully valid setup replaces the current one. A
+        setup being compared follows the new data and seeds."""
         settings = parse_settings(raw_settings)
         upload = Upload.from_message(raw_csv) if raw_csv is not None else self.upload
+        compare = None if self.other is None else paired(self.other.settings, settings)
+        check_pair(settings, compare)
         dataset = self.dataset
         if (
             raw_csv is not None
@@ -193,27 +222,22 @@ class Session:
         ):
             dataset = make_dataset(settings, upload)
             self.added = []  # other data: the clicked points belonged to the old one
-        self._start_run(settings, upload, dataset)
+        self._start_run(settings, upload, dataset, compare)
 
-    def _start_run(self, settings, upload, dataset) -> None:
-        """A fresh network (same seed, same initial weights), paused at epoch 0."""
-        s = settings
-        config = export.run_config(s, EPOCH_LIMIT, upload)  # what an export would train
-        trained_on = with_features(with_points(dataset, self.added), config.data.features)
-        self.trainer = Trainer(trained_on, config.model, config.train, track_gradients=True)
+    def _start_run(self, settings, upload, dataset, compare=None) -> None:
+        """Fresh networks (same seeds, same initial weights), paused at epoch 0: the tab's
+        and, when `compare` holds settings, the one compared with it, on the same data."""
+        check_pair(settings, compare)
+        box = frames.extent(dataset)
+        arm = Arm.start(settings, upload, dataset, self.added, box)
+        other = None if compare is None else Arm.start(compare, upload, dataset, self.added, box)
+        self.arm, self.other = arm, other
         self.member = 0  # the member whose neurons and weights the page shows
-        self.module = self.trainer.net.member(0)  # a plain copy, refreshed for each frame
-        self.settings, self.upload, self.dataset = settings, upload, dataset
+        self.module = arm.trainer.net.member(0)  # a plain copy, refreshed for each frame
+        self.upload, self.dataset, self.box = upload, dataset, box
         self.playing = False
         self.run += 1
-        self.widths = [trained_on.n_features, *s.hidden, trained_on.n_outputs]
-        self.expand = trained_on.expand  # the plane's points -> the network's inputs
-        self.values = frames.value_range(trained_on)  # a regression's colour scale
-        self.box = frames.extent(dataset)
-        self.boundary_grid = frames.plane(self.box, frames.BOUNDARY_RESOLUTION, self.expand)
-        self.member_grid = frames.plane(self.box, frames.MEMBER_RESOLUTION, self.expand)
-        self.neuron_resolution = frames.neuron_resolution(self.widths)
-        self.grad_history = []
+        self.neuron_resolution = frames.neuron_resolution(arm.widths)
         self._ticks.clear()
         self._last_frame = 0.0
         with self._lock:  # frames of the previous run must not reach the page after 'ready'
@@ -222,29 +246,34 @@ class Session:
             {
                 "type": "ready",
                 "run": self.run,
-                "settings": s.to_dict(),
-                "layers": self.widths,
+                "settings": settings.to_dict(),
+                "layers": arm.widths,
                 "neuron_resolution": self.neuron_resolution,
                 "boundary_resolution": frames.BOUNDARY_RESOLUTION,
                 "member_resolution": frames.MEMBER_RESOLUTION,
-                "seeds": self.trainer.seeds,
-                "data": frames.data_summary(trained_on, self.box),
+                "seeds": arm.trainer.seeds,
+                "data": frames.data_summary(arm.trained_on, box),
                 "added": len(self.added),
+                "compare": None
+                if other is None
+                else {"settings": other.settings.to_dict(), "layers": other.widths},
             }
         )
         self._publish()
 
+    def _done(self) -> bool:
+        return all(arm.trainer.done for arm in self._arms())
+
     def _train(self, epochs: int) -> None:
-        trainer = self.trainer
+        """`epochs` epochs of every arm, in step: both are at the same epoch in each frame."""
         for _ in range(epochs):
-            if trainer.done:
+            if self._done():
                 break
-            trainer.run_epoch()
-            self.grad_history.append(
-                frames.layer_grad_norms(trainer.grad_norms, len(self.widths) - 2)
-            )
-            self._ticks.append((time.perf_counter(), trainer.epoch))
-        if trainer.done:
+            for arm in self._arms():
+                if not arm.trainer.done:
+                    arm.train_epoch()
+            self._ticks.append((time.perf_counter(), self.trainer.epoch))
+        if self._done():
             self.playing = False
             self._publish()
         elif self.playing and time.perf_counter() - self._last_frame >= FRAME_INTERVAL:
@@ -262,47 +291,32 @@ class Session:
         return (ticks[-1][1] - ticks[0][1]) / (ticks[-1][0] - ticks[0][0])
 
     def _publish(self) -> None:
-        """Compute a frame from the current network and put it in the slot."""
-        trainer = self.trainer
-        self.module.load_state_dict(trainer.net.state_dict(self.member))  # cheaper than member()
+        """Compute a frame from the current networks and put it in the slot."""
+        arm = self.arm
+        self.module.load_state_dict(arm.trainer.net.state_dict(self.member))  # not member()
         view = frames.network_view(
             self.module,
-            self.boundary_grid,
+            arm.boundary_grid,
             self.box,
             self.neuron_resolution,
-            trainer.task,
-            expand=self.expand,
-            boundary=False,  # the members' mean, from ensemble_view below
+            arm.trainer.task,
+            expand=arm.expand,
+            boundary=False,  # the members' mean, from the arm's view
         )
         frame = {
             "type": "frame",
             "run": self.run,
-            "epoch": trainer.epoch,
-            "step": trainer.step,
             "playing": self.playing,
-            "done": trainer.done,
-            "diverged": next(iter(trainer.diverged.values()), None)
-            if len(trainer.diverged) == len(trainer.seeds)
-            else None,
-            "n_diverged": len(trainer.diverged),
             "member": self.member,
             "epochs_per_second": round(self._speed(), 1),
-            "curves": frames.encode_curves(
-                frames.curves(trainer.history, trainer.epoch, self.grad_history)
-            ),
+            **arm.view(),
             **view,
         }
-        ok = np.array([i not in trainer.diverged_members for i in range(trainer.net.M)])
-        ensemble = frames.ensemble_view(
-            trainer.net, self.boundary_grid, self.member_grid, trainer.task, ok, self.values
-        )
-        frame["boundary"] = ensemble.pop("mean")  # the members' mean: one member's own
-        frame["ensemble"] = ensemble
-        frame["accuracy_ci"] = (
-            frames.accuracy_ci(trainer.history.val_metric[:, trainer.epoch - 1])
-            if trainer.epoch
-            else frames.accuracy_ci([])
-        )
+        if self.other is not None:  # B's pictures and curves; its neurons are not shown
+            frame["compare"] = self.other.view()
+            frame["difference"] = frames.paired_difference(
+                arm.test_scores(), self.other.test_scores()
+            )
         text = json.dumps(frame, allow_nan=False)
         self._last_frame = time.perf_counter()
         with self._lock:
@@ -310,13 +324,18 @@ class Session:
         self.notify()
 
     def _export(self) -> dict:
-        config = export.run_config(self.settings, self.trainer.epoch, self.upload)
-        return {
-            "type": "export",
-            "command": export.train_command(config),
-            "config": config.to_dict(),
-            "epochs": config.train.epochs,
-        }
+        def exported(settings) -> dict:
+            config = export.run_config(settings, self.trainer.epoch, self.upload)
+            return {
+                "command": export.train_command(config),
+                "config": config.to_dict(),
+                "epochs": config.train.epochs,
+            }
+
+        message = {"type": "export", **exported(self.settings)}
+        if self.other is not None:
+            message["compare"] = exported(self.other.settings)
+        return message
 
     def _send(self, message) -> None:
         with self._lock:

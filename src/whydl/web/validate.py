@@ -151,8 +151,7 @@ def parse_settings(raw) -> Settings:
         else:
             values[f.name] = _number(f.name, value, default)
     settings = Settings(**values)
-    work = settings.n_seeds * settings.n_samples * max(sum(settings.hidden), 1)
-    if work > MAX_WORK:
+    if _work(settings) > MAX_WORK:
         most = MAX_WORK // (settings.n_samples * max(sum(settings.hidden), 1))
         raise WhydlError(
             f"n_seeds={settings.n_seeds} with {settings.n_samples:,} points and "
@@ -166,6 +165,34 @@ def parse_settings(raw) -> Settings:
             "needs at least 2 samples. Use batch_size >= 2 or turn batch norm off."
         )
     return settings
+
+
+def _work(s: Settings) -> int:
+    """What a setup costs a tab: seeds x points x hidden neurons."""
+    return s.n_seeds * s.n_samples * max(sum(s.hidden), 1)
+
+
+# what the two setups of a comparison share: the same data, split and member seeds, so
+# member i of one and member i of the other are a pair
+SHARED = ("dataset", "noise", "n_samples", "test_size", "data_seed", "seed", "n_seeds")
+
+
+def paired(compared: Settings, own: Settings) -> Settings:
+    """`compared` on `own`'s data and seeds: the second setup of an A/B comparison."""
+    return replace(compared, **{name: getattr(own, name) for name in SHARED})
+
+
+def check_pair(own: Settings, compared: Settings | None) -> None:
+    """Two setups compared in one tab share its work limit."""
+    if compared is None:
+        return
+    work = _work(own) + _work(compared)
+    if work > MAX_WORK:
+        raise WhydlError(
+            f"comparing these two setups is {work:,} units of work (seeds x points x hidden "
+            f"neurons, both together), more than one tab may take ({MAX_WORK:,}). Use fewer "
+            "seeds, points or neurons, or stop comparing."
+        )
 
 
 def parse_member(value, n_members: int) -> int:

@@ -39,6 +39,13 @@
   let drawPending = false;
   let pendingExport = null;
   let uploadName = null;
+  // A/B: the compared setup (B) as the server runs it, and which setup the controls change
+  let compare = null;       // B's settings as the controls show them
+  let acceptedCompare = null;
+  let compareWanted = null; // B from a link, sent once the tab's own setup is ready
+  let editing = "a";
+  // what both setups of a comparison share (the server enforces it): data, split, seeds
+  const SHARED = ["dataset", "noise", "n_samples", "test_size", "data_seed", "seed", "n_seeds"];
 
   // ---- start ----------------------------------------------------------------------------
   async function init() {
@@ -96,6 +103,14 @@
       frame = null;
       accepted = Object.assign({}, m.settings);
       settings = Object.assign({}, m.settings);
+      acceptedCompare = m.compare ? Object.assign({}, m.compare.settings) : null;
+      compare = acceptedCompare ? Object.assign({}, acceptedCompare) : null;
+      if (!compare) editing = "a";
+      if (compareWanted) {  // a link's B: asked for once A runs; its 'ready' comes next
+        send({ type: "compare", settings: compareWanted });
+        compareWanted = null;
+      }
+      showCompare();
       if (settings.dataset !== "csv") uploadName = null;
       syncControls();
       writeHash();
@@ -105,6 +120,7 @@
     } else if (m.type === "frame") {
       if (m.run !== run) return;
       m.curves = decodeCurves(m.curves);
+      if (m.compare) m.compare.curves = decodeCurves(m.compare.curves);
       frame = m;
       if (m.diverged) showMessage("Training stopped: " + m.diverged);
       else if (m.done) showMessage("Training stopped at the playground's limit of 100,000 epochs.");
@@ -113,12 +129,13 @@
       showMessage(m.message);
       if (accepted) {  // the server kept the run it had: show its settings again
         settings = Object.assign({}, accepted);
+        compare = acceptedCompare ? Object.assign({}, acceptedCompare) : null;
         syncControls();
       }
       if (ready) setState("ready");
       else setState("invalid");
     } else if (m.type === "export") {
-      showExport(m);
+      showExport(m.compare && editing === "b" ? m.compare : m);
     }
     updateButtons();
   }
@@ -157,7 +174,7 @@
       box.dataset.feature = name;
       box.addEventListener("change", () => {
         // the page's order, so a link names the same first layer whichever was ticked first
-        const on = new Set(settings.features);
+        const on = new Set(shown().features);
         if (box.checked) on.add(name); else on.delete(name);
         change("features", options.choices.features.filter((n) => on.has(n)));
       });
@@ -180,10 +197,11 @@
     $("reset").addEventListener("click", () => send({ type: "reset" }));
     $("regenerate").addEventListener("click", () => change("data_seed", Math.floor(Math.random() * 1e9)));
     $("add-layer").addEventListener("click", () => {
-      if (settings.hidden.length < options.max_layers) change("hidden", [...settings.hidden, NEW_LAYER_WIDTH]);
+      const hidden = shown().hidden;
+      if (hidden.length < options.max_layers) change("hidden", [...hidden, NEW_LAYER_WIDTH]);
     });
     $("remove-layer").addEventListener("click", () => {
-      if (settings.hidden.length > 0) change("hidden", settings.hidden.slice(0, -1));
+      if (shown().hidden.length > 0) change("hidden", shown().hidden.slice(0, -1));
     });
     $("show_test").addEventListener("change", (e) => {
       showTest = e.target.checked;
@@ -205,6 +223,17 @@
       $(id).addEventListener("mouseleave", () => { $("chart-tooltip").hidden = true; });
     }
     $("csv-file").addEventListener("change", onUpload);
+    $("compare-toggle").addEventListener("click", () => {
+      // on: B starts as a copy of A (change one thing); off: back to A alone
+      send({ type: "compare", settings: compare ? null : Object.assign({}, accepted || settings) });
+    });
+    for (const id of ["edit-a", "edit-b"]) {
+      $(id).addEventListener("change", (e) => {
+        editing = e.target.value;
+        syncControls();
+        showCompare();
+      });
+    }
     $("message-close").addEventListener("click", hideMessage);
     $("copy-link").addEventListener("click", copyLink);
     $("export-command").addEventListener("click", () => { pendingExport = "command"; send({ type: "export" }); });
@@ -223,8 +252,16 @@
     canvas.addEventListener("mouseleave", () => { $("tooltip").hidden = true; });
   }
 
+  // the settings the controls show: A's, or B's while the controls change B
+  function shown() { return editing === "b" && compare ? compare : settings; }
+
   function change(key, value) {
-    settings[key] = value;
+    if (editing === "b" && compare && !SHARED.includes(key)) {
+      compare[key] = value;
+      syncControls();
+      return send({ type: "compare", settings: Object.assign({}, compare) });
+    }
+    settings[key] = value;  // shared settings are A's: B follows them
     syncControls();
     configure();
   }
@@ -237,6 +274,7 @@
   }
 
   function syncControls() {
+    const settings = shown();
     for (const el of document.querySelectorAll("[data-setting]")) {
       const value = settings[el.dataset.setting];
       if (el.type === "checkbox") el.checked = value === true;
@@ -292,7 +330,7 @@
         const next = width + delta;
         b.disabled = next < 1 || next > options.max_neurons;
         b.addEventListener("click", () => {
-          const h = [...settings.hidden];
+          const h = [...shown().hidden];
           h[i] = next;
           change("hidden", h);
         });
@@ -333,25 +371,42 @@
   function readHash() {
     const s = Object.assign({}, options.defaults);
     const params = new URLSearchParams(location.hash.slice(1));
+    const b = {};
     for (const [name, raw] of params) {
+      if (name.startsWith("b.") && name.slice(2) in s) {  // the compared setup's own values
+        b[name.slice(2)] = parseValue(name.slice(2), raw);
+        continue;
+      }
       if (name === "show_test") showTest = raw !== "false";
       if (name === "show_disagreement") showDisagreement = raw === "true";
       if (name === "discretize") discretize = raw === "true";
       const [key, translate] = RENAMED[name] || [name, (v) => v];
       if (!(key in s) || (key !== name && params.has(key))) continue;  // the new name wins
-      const d = options.defaults[key];
-      if (Array.isArray(d)) s[key] = raw === "" ? [] : raw.split(",").map(key === "hidden" ? toNumber : (v) => v);
-      else if (typeof d === "boolean") s[key] = raw === "true" ? true : raw === "false" ? false : raw;
-      else if (typeof d === "number") s[key] = translate(toNumber(raw));
-      else s[key] = raw;
+      s[key] = typeof options.defaults[key] === "number" ? translate(toNumber(raw)) : parseValue(key, raw);
     }
+    compareWanted = params.get("compare") === "true" ? Object.assign({}, s, b) : null;
     return s;
+  }
+
+  function parseValue(key, raw) {
+    const d = options.defaults[key];
+    if (Array.isArray(d)) return raw === "" ? [] : raw.split(",").map(key === "hidden" ? toNumber : (v) => v);
+    if (typeof d === "boolean") return raw === "true" ? true : raw === "false" ? false : raw;
+    if (typeof d === "number") return toNumber(raw);
+    return raw;
   }
 
   function writeHash() {
     const params = new URLSearchParams();
     for (const [key, value] of Object.entries(accepted || settings)) {
       params.set(key, Array.isArray(value) ? value.join(",") : String(value));
+    }
+    if (acceptedCompare) {  // B: only where it differs from A
+      params.set("compare", "true");
+      const a = accepted || settings;
+      for (const [key, value] of Object.entries(acceptedCompare)) {
+        if (String(value) !== String(a[key])) params.set("b." + key, Array.isArray(value) ? value.join(",") : String(value));
+      }
     }
     params.set("show_test", String(showTest));
     params.set("show_disagreement", String(showDisagreement));
@@ -386,7 +441,8 @@
     $("test-accuracy-ci").textContent = !ci || ci.mean === null ? "\u2013"
       : ci.n > 1 ? `${score(ci.mean)} (${score(ci.lo)} to ${score(ci.hi)}), ${ci.n} seeds`
       : `${score(ci.mean)}, one seed: no interval`;
-    drawBoundary(f);
+    drawBoundary(f, $("boundary"));
+    if (f && f.compare) drawCompare(f);
     drawMembers(f);
     drawNetwork(f);
     if (c) drawCharts(c);
@@ -407,8 +463,7 @@
     return [ctx, width, h];
   }
 
-  function drawBoundary(f) {
-    const canvas = $("boundary");
+  function drawBoundary(f, canvas) {
     const [ctx, w, h] = setupCanvas(canvas);
     const data = ready.data;
     if (f) {
@@ -460,6 +515,45 @@
     ctx.rotate(-Math.PI / 2);
     ctx.fillText(data.axes[1] || "x2", -20, 0);
     ctx.restore();
+  }
+
+  // B's column: its numbers, its boundary (its members' mean), and the paired difference
+  function showCompare() {
+    const on = Boolean(compare);
+    document.body.classList.toggle("comparing", on);
+    $("compare-panel").hidden = !on;
+    $("compare-toggle").textContent = on ? "Stop comparing" : "Compare";
+    $("compare-toggle").classList.toggle("on", on);
+    $("edit-a").checked = editing === "a";
+    $("edit-b").checked = editing === "b";
+    $("network-title").textContent = on ? `Network${editing === "b" ? ": the controls change B (the neurons drawn are A's)" : ": A"}` : "Network";
+    if (!on) return;
+    const a = accepted || settings;
+    const changed = Object.keys(acceptedCompare || {}).filter((k) => String(acceptedCompare[k]) !== String(a[k]));
+    $("compare-diff").textContent = changed.length
+      ? "B differs from A in " + changed.map((k) => `${k} = ${acceptedCompare[k]} (A: ${a[k]})`).join(", ")
+      : "B is a copy of A: pick \u201cB\u201d above and change one thing.";
+  }
+
+  function drawCompare(f) {
+    const b = f.compare;
+    const regression = ready.data.task === "regression";
+    const score = regression ? r2 : percent;
+    const name = regression ? "R\u00B2" : "accuracy";
+    const last = (k) => (b.curves[k].length ? b.curves[k][b.curves[k].length - 1] : null);
+    $("b-test-loss").textContent = loss(last("test_loss"));
+    $("b-test-accuracy-label").textContent = `B test ${name}`;
+    $("b-test-accuracy").textContent = score(last("test_accuracy"));
+    const ci = b.accuracy_ci;
+    $("b-test-accuracy-ci").textContent = ci.mean === null ? "\u2013"
+      : ci.n > 1 ? `${score(ci.mean)} (${score(ci.lo)} to ${score(ci.hi)})` : score(ci.mean);
+    const d = f.difference;
+    $("difference-label").textContent = `Test ${name}, B \u2212 A, paired over ${d.n} seed${d.n === 1 ? "" : "s"}`;
+    const signed = (v) => (v > 0 ? "+" : "") + (regression ? v.toFixed(3) : `${(100 * v).toFixed(1)} pts`);
+    $("difference").textContent = d.mean === null ? "\u2013"
+      : d.n > 1 ? `${signed(d.mean)} (95% CI ${signed(d.lo)} to ${signed(d.hi)})`
+      : `${signed(d.mean)}, one seed: no interval`;
+    drawBoundary(b, $("boundary-b"));
   }
 
   // a point's colour: its class's, or for a regression its value on the orange-blue scale
@@ -704,17 +798,23 @@
 
   function drawCharts(c) {
     const regression = ready.data.task === "regression";
-    chart($("loss-chart"), regression ? "Loss (mean squared error)" : "Loss (cross-entropy)", c.epoch, [
-      { y: c.train_loss, color: "#0072b2", label: "training" },
-      { y: c.test_loss, color: "#d55e00", label: "test", dash: [5, 3] },
-    ], {});
+    const b = frame && frame.compare ? frame.compare.curves : null;  // B, on the same axes
+    const A = b ? "A " : "";
+    const withB = (series, train, test) => (b ? series.concat([
+      { y: b[train], color: "#009e73", label: "B training" },
+      { y: b[test], color: "#cc79a7", label: "B test", dash: [5, 3] },
+    ]) : series);
+    chart($("loss-chart"), regression ? "Loss (mean squared error)" : "Loss (cross-entropy)", c.epoch, withB([
+      { y: c.train_loss, color: "#0072b2", label: A + "training" },
+      { y: c.test_loss, color: "#d55e00", label: A + "test", dash: [5, 3] },
+    ], "train_loss", "test_loss"), {});
     const many = frame && frame.ensemble.n_members > 1;
     const metric = regression ? "R\u00B2 (1 = perfect)" : "Accuracy";
-    chart($("accuracy-chart"), many ? `${metric}, mean over seeds; band: 95% CI of test` : metric, c.epoch, [
-      { y: c.train_accuracy, color: "#0072b2", label: "training" },
-      { y: c.test_accuracy, color: "#d55e00", label: "test", dash: [5, 3],
+    chart($("accuracy-chart"), many ? `${metric}, mean over seeds; band: 95% CI of test` : metric, c.epoch, withB([
+      { y: c.train_accuracy, color: "#0072b2", label: A + "training" },
+      { y: c.test_accuracy, color: "#d55e00", label: A + "test", dash: [5, 3],
         band: many ? [c.test_accuracy_lo, c.test_accuracy_hi] : null },
-    ], regression ? { max: 1, floor: -1 } : { max: 1 });
+    ], "train_accuracy", "test_accuracy"), regression ? { max: 1, floor: -1 } : { max: 1 });
     const n = c.grad_norms.length;
     chart($("grad-chart"), "Gradient norm per layer, last step of each epoch (log scale)", c.epoch, c.grad_norms.map((y, i) => ({
       y,
