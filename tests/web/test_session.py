@@ -391,9 +391,10 @@ def test_compare_trains_a_second_setup_in_step_on_the_same_data_and_seeds(tab):
     # A's new data: B follows it; stopping the comparison drops B
     tab.send({"type": "configure", "settings": {**base, "data_seed": 9}})
     ready = tab.message("ready")
-    assert ready["compare"]["settings"]["data_seed"] == 9 and ready["compare"]["settings"][
-        "batch_norm"
-    ]
+    assert (
+        ready["compare"]["settings"]["data_seed"] == 9
+        and ready["compare"]["settings"]["batch_norm"]
+    )
     tab.send({"type": "export"})
     export = tab.message("export")
     assert "--batch-norm" in export["compare"]["command"]
