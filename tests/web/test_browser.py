@@ -262,6 +262,14 @@ def test_discretize_and_the_charts_hover_read_outs(browser, server):
     assert text.startswith("epoch 3: training ") and ", test " in text, text
     page.mouse.move(box["x"] - 30, box["y"] - 30)  # leaving the chart hides it
     until(page, lambda: not page.is_visible("#chart-tooltip"), "the read-out to hide")
+
+    # the layer warp: layer 2's view of the plane, drawn on its own canvas, kept in the URL
+    assert page.is_hidden("#warp")
+    page.select_option("#warp-layer", "2")
+    until(page, lambda: page.is_visible("#warp"), "the warp view")
+    assert "warp=2" in page.url and "Layer 2 seen in 2-D" in page.text_content("#warp-title")
+    page.select_option("#warp-layer", "0")
+    until(page, lambda: page.is_hidden("#warp"), "the warp view to go")
     assert page.errors == []
     page.close()
 

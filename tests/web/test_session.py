@@ -413,3 +413,58 @@ def test_two_compared_setups_share_one_tabs_work_limit(tab):
     error = tab.message("error")
     assert "both together" in error["message"] and "stop comparing" in error["message"]
     assert tab.session.other is None  # the tab's run is as it was
+
+
+def test_neuron_maps_off_screen_are_not_computed_and_come_back_on_screen(tab):
+    tab.send({"type": "configure", "settings": SMALL})
+    ready = tab.message("ready")
+    tab.send({"type": "view", "neurons": False})
+    tab.send({"type": "step"})
+    hidden = tab.frame(lambda f: f["epoch"] == 1)
+    assert "maps" not in hidden and "weights" not in hidden and hidden["boundary"]
+    tab.send({"type": "view", "neurons": True})
+    shown = tab.frame(lambda f: f["epoch"] == 1 and "maps" in f)
+    assert len(shown["maps"]) == len(ready["layers"])
+
+
+def test_the_layer_warp_is_the_grid_through_the_chosen_hidden_layer(tab):
+    """Layer 2 of a 2-D bottleneck is drawn as it is (all its variance kept); a wider layer
+    is projected on two components; the lines are the plane's grid, the points the
+    training points; a layer the network lacks is refused."""
+    tab.send({"type": "configure", "settings": {**SMALL, "hidden": [6, 2]}})
+    ready = tab.message("ready")
+    tab.send({"type": "view", "warp": 2})
+    frame = tab.frame(lambda f: "warp" in f)
+    warp = frame["warp"]
+    lines = np.frombuffer(base64.b64decode(warp["lines"]), "<f4")
+    assert warp["layer"] == 2 and warp["explained"] == 1.0
+    assert lines.shape == (warp["n_lines"] * warp["n_points"] * 2,) and warp["n_lines"] == 22
+    points = np.frombuffer(base64.b64decode(warp["points"]), "<f4").reshape(-1, 2)
+    assert len(points) == len(ready["data"]["train"]["y"]) and warp["stride"] == 1
+    # the same as pushing the training points through layer 2 of the shown member
+    module = tab.session.trainer.net.member(0)
+    X = torch.as_tensor(tab.session.arm.trained_on.X_train)
+    np.testing.assert_allclose(points, module.features(X)[1].detach().numpy(), atol=1e-5)
+    tab.send({"type": "view", "warp": 1})
+    assert tab.frame(lambda f: f.get("warp", {}).get("layer") == 1)["warp"]["explained"] < 1
+    tab.send({"type": "view", "warp": 3})
+    assert "expected 0 (off) to 2" in tab.message("error")["message"]
+    tab.send({"type": "configure", "settings": {**SMALL, "hidden": [4]}})  # one layer left
+    ready = tab.message("ready")
+    assert tab.frame(lambda f: f["run"] == ready["run"])["warp"]["layer"] == 1
+
+
+@pytest.mark.parametrize(
+    "command, words",
+    [
+        ({"neurons": "yes"}, "must be true or false"),
+        ({"warp": -1}, "expected 0 (off)"),
+        ({"warp": 1.5}, "expected 0 (off)"),
+        ({"zoom": 2}, "view takes neurons and warp"),
+    ],
+)
+def test_bad_view_commands_are_refused(tab, command, words):
+    tab.send({"type": "configure", "settings": SMALL})
+    tab.message("ready")
+    tab.send({"type": "view", **command})
+    assert words in tab.message("error")["message"]

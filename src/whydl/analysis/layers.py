@@ -117,18 +117,21 @@ class LayerView:
     explained: float  # fraction of the layer's variance the two components keep
 
 
-def layer_views(module, X, lines: np.ndarray | None = None) -> list[LayerView]:
+def layer_views(module, X, lines: np.ndarray | None = None, expand=None) -> list[LayerView]:
     """Every representation of the 2-D data X, projected on its top two principal components.
 
     The projection of each layer is fitted on X's activations; the grid lines (default
     `grid_lines(X)`) go through the network and are projected with the same fit. A
     representation with at most two dimensions (the 2-D input) is shown as it is.
+    `expand` maps 2-D points to the network's inputs when those are hand-made features of
+    them (`Dataset.expand`); layer 0 is then the features.
     """
     X = np.asarray(X, dtype=np.float32)
     lines = grid_lines(X) if lines is None else np.asarray(lines, dtype=np.float32)
     n_lines, n_points, _ = lines.shape
-    data = activations(module, X)
-    warped = activations(module, lines.reshape(-1, 2))  # every line point through the net
+    inputs = (lambda a: a) if expand is None else expand
+    data = activations(module, inputs(X))
+    warped = activations(module, inputs(lines.reshape(-1, 2).astype(np.float32)))  # the grid
     views = []
     for layer, (A, W) in enumerate(zip(data, warped)):
         if A.shape[1] <= 2:

@@ -133,17 +133,17 @@ def network_view(
     for a in layers:  # a: (pixels, neurons); a diverged network's NaNs draw as 0
         a = np.nan_to_num(np.asarray(a, dtype=np.float64), nan=0.0, posinf=1e30, neginf=-1e30)
         peak = np.maximum(np.abs(a).max(0), 1e-12)
-        maps.append(_b64(_signed_bytes((a / peak).T)))
+        maps.append(b64(_signed_bytes((a / peak).T)))
         scales.append(np.round(peak, 6).tolist())
     linears = [m for m in module.modules() if isinstance(m, nn.Linear)]
     view = {
         "maps": maps,
         "scales": scales,
-        "weights": [_b64(np.nan_to_num(m.weight.numpy()).astype("<f4")) for m in linears],
+        "weights": [b64(np.nan_to_num(m.weight.numpy()).astype("<f4")) for m in linears],
     }
     if boundary:
         probs = _probabilities(module(boundary_grid)[None], task)[0]  # (pixels, K)
-        view["boundary"] = _b64(_unit_bytes(_as_drawn(probs, task).numpy()))
+        view["boundary"] = b64(_unit_bytes(_as_drawn(probs, task).numpy()))
     return view
 
 
@@ -185,9 +185,9 @@ def ensemble_view(
     members[~keep] = 255
     one = len(probs) == 1  # nothing to disagree about, and no strip: not sent
     return {
-        "mean": _b64(_unit_bytes(mean.numpy())),
-        "disagreement": None if one else _b64(_unit_bytes(disagreement.numpy())),
-        "members": None if one else _b64(members.numpy()),
+        "mean": b64(_unit_bytes(mean.numpy())),
+        "disagreement": None if one else b64(_unit_bytes(disagreement.numpy())),
+        "members": None if one else b64(members.numpy()),
         "n_members": int(len(probs)),
     }
 
@@ -209,9 +209,9 @@ def _regression_view(net, boundary_grid, member_grid, keep, values) -> dict:
     members[~keep.numpy()] = 255
     one = len(out) == 1
     return {
-        "mean": _b64(_signed_bytes(scaled(good.mean(0)))),
-        "disagreement": None if one else _b64(_unit_bytes(spread.numpy())),
-        "members": None if one else _b64(members),
+        "mean": b64(_signed_bytes(scaled(good.mean(0)))),
+        "disagreement": None if one else b64(_unit_bytes(spread.numpy())),
+        "members": None if one else b64(members),
         "n_members": int(len(out)),
     }
 
@@ -313,7 +313,7 @@ def encode_curves(curves: dict) -> dict:
 
     def f32(values) -> str:
         a = np.array([np.nan if v is None else v for v in values], dtype="<f4")
-        return _b64(a)
+        return b64(a)
 
     out = {k: f32(v) for k, v in curves.items() if k != "grad_norms"}
     out["grad_norms"] = [f32(row) for row in curves["grad_norms"]]
@@ -349,5 +349,6 @@ def _signed_bytes(v: np.ndarray) -> np.ndarray:
     return np.round((np.clip(v, -1, 1) + 1) * 127.5).astype(np.uint8)
 
 
-def _b64(a: np.ndarray) -> str:
+def b64(a: np.ndarray) -> str:
+    """An array's bytes as base64 text: how pictures and curves travel in a JSON frame."""
     return base64.b64encode(np.ascontiguousarray(a).tobytes()).decode("ascii")

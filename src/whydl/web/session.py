@@ -35,8 +35,10 @@ from whydl.web.validate import (
     paired,
     parse_member,
     parse_settings,
+    parse_view,
     parse_weight_edit,
 )
+from whydl.web.warp import warp_view
 
 FRAME_INTERVAL = 1 / 60  # seconds: at most a frame per screen refresh of a 60 Hz display
 SPEED_WINDOW = 1.0  # seconds over which epochs per second are measured
@@ -52,6 +54,7 @@ COMMANDS = (
     "set_weight",
     "add_point",
     "compare",
+    "view",
 )
 __all__ = ["COMMANDS", "EPOCH_LIMIT", "Session"]
 _STOP = object()
@@ -71,6 +74,8 @@ class Session:
     seeds, in step with it; settings null stops comparing). While comparing, frames carry
     B's view under "compare" and the paired difference of test scores, B - A, under
     "difference"; B's neuron maps are not computed, since the page does not show them.
+    view (neurons: false while the page's neuron maps are off screen, so they are not
+    computed; warp: the hidden layer whose warp of the plane frames carry, 0 for none).
     """
 
     def __init__(self, notify: Callable[[], None], name: str = "session"):
@@ -88,6 +93,7 @@ class Session:
         self.added: list[tuple[float, float, int]] = []  # points clicked into the data
         self.run = 0  # bumped on every configure/reset; frames carry it
         self.playing = False
+        self.show_neurons, self.warp = True, 0  # what frames carry besides the boundary
         self._ticks: deque = deque()  # (time, epoch), for epochs per second
         self._last_frame = 0.0
 
@@ -199,6 +205,11 @@ class Session:
             name = "out.weight" if layer == last else f"hidden.{layer}.weight"
             self.trainer.net.tensors[name][self.member, out, inp] = value  # in place: the
             self._publish()  # stack's buffer, so training goes on from the edited weight
+        elif kind == "view":
+            view = parse_view(command, len(self.arm.widths) - 2)
+            self.show_neurons = view.get("neurons", self.show_neurons)
+            self.warp = view.get("warp", self.warp)
+            self._publish()
         elif kind == "compare":
             raw = command.get("settings")
             compare = None if raw is None else paired(parse_settings(raw), self.settings)
@@ -238,6 +249,7 @@ class Session:
         self.playing = False
         self.run += 1
         self.neuron_resolution = frames.neuron_resolution(arm.widths)
+        self.warp = min(self.warp, len(arm.widths) - 2)  # a removed layer: no warp
         self._ticks.clear()
         self._last_frame = 0.0
         with self._lock:  # frames of the previous run must not reach the page after 'ready'
@@ -293,16 +305,23 @@ class Session:
     def _publish(self) -> None:
         """Compute a frame from the current networks and put it in the slot."""
         arm = self.arm
-        self.module.load_state_dict(arm.trainer.net.state_dict(self.member))  # not member()
-        view = frames.network_view(
-            self.module,
-            arm.boundary_grid,
-            self.box,
-            self.neuron_resolution,
-            arm.trainer.task,
-            expand=arm.expand,
-            boundary=False,  # the members' mean, from the arm's view
-        )
+        view = {}
+        if self.show_neurons or self.warp:  # the shown member, as a plain module
+            self.module.load_state_dict(arm.trainer.net.state_dict(self.member))
+        if self.show_neurons:  # off screen: no one would see the maps
+            view = frames.network_view(
+                self.module,
+                arm.boundary_grid,
+                self.box,
+                self.neuron_resolution,
+                arm.trainer.task,
+                expand=arm.expand,
+                boundary=False,  # the members' mean, from the arm's view
+            )
+        if self.warp:
+            view["warp"] = warp_view(
+                self.module, arm.trained_on.plane_train, self.box, self.warp, arm.expand
+            )
         frame = {
             "type": "frame",
             "run": self.run,

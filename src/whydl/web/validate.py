@@ -205,6 +205,29 @@ def parse_member(value, n_members: int) -> int:
     return int(value)
 
 
+def parse_view(command: dict, n_hidden: int) -> dict:
+    """What a `view` command changes of what frames show (not of the run): `neurons` (bool:
+    are the neuron maps on screen?) and `warp` (0 = off, else the hidden layer 1..n_hidden
+    whose warp of the plane is drawn). Only the keys given."""
+    unknown = sorted(set(command) - {"type", "neurons", "warp"})
+    if unknown:
+        raise WhydlError(f"view takes neurons and warp, not {', '.join(map(_show, unknown))}.")
+    view = {}
+    if "neurons" in command:
+        if not isinstance(command["neurons"], bool):
+            raise WhydlError(f"neurons={_show(command['neurons'])} must be true or false.")
+        view["neurons"] = command["neurons"]
+    if "warp" in command:
+        warp = command["warp"]
+        if not _is_int(warp) or not 0 <= int(warp) <= n_hidden:
+            raise WhydlError(
+                f"warp={_show(warp)} is not a hidden layer of this network: expected 0 (off) "
+                f"to {n_hidden}."
+            )
+        view["warp"] = int(warp)
+    return view
+
+
 MAX_WEIGHT = 100.0  # an edited weight's largest magnitude
 
 

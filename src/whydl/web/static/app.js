@@ -30,6 +30,8 @@
   let accepted = null;    // the settings of the run the server has now
   let showTest = true;
   let showDisagreement = false;
+  let warp = 0;           // the hidden layer whose warp of the plane is drawn; 0: none
+  let neuronsSeen = true; // the neuron maps are on screen (else the server skips them)
   let discretize = false;  // the boundary as hard classes, as TensorFlow Playground's option
   const charts = new Map();  // canvas id -> what its hover read-out needs
   let ws = null;
@@ -72,7 +74,10 @@
     ws = new WebSocket(`${scheme}//${location.host}/ws`);
     ws.binaryType = "arraybuffer";
     setState("connecting");
-    ws.onopen = () => configure();
+    ws.onopen = () => {
+      configure();
+      sendView();
+    };
     ws.onmessage = (event) => onMessage(event.data);
     ws.onclose = () => {
       const closed = "The connection to the playground server closed: reload the page to start again.";
@@ -85,6 +90,11 @@
 
   function send(message) {
     if (ws && ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify(message));
+  }
+
+  // what the frames must carry besides the boundary: the neuron maps only while on screen
+  function sendView() {
+    send({ type: "view", neurons: neuronsSeen && !document.hidden, warp });
   }
 
   function configure(csv) {
@@ -223,6 +233,19 @@
       $(id).addEventListener("mouseleave", () => { $("chart-tooltip").hidden = true; });
     }
     $("csv-file").addEventListener("change", onUpload);
+    $("warp-layer").addEventListener("change", (e) => {
+      warp = Number(e.target.value);
+      writeHash();
+      sendView();
+      scheduleDraw();
+    });
+    if ("IntersectionObserver" in window) {  // maps scrolled out of view are not computed
+      new IntersectionObserver((entries) => {
+        const seen = entries[entries.length - 1].isIntersecting;
+        if (seen !== neuronsSeen) { neuronsSeen = seen; sendView(); }
+      }).observe($("network"));
+    }
+    document.addEventListener("visibilitychange", sendView);
     $("compare-toggle").addEventListener("click", () => {
       // on: B starts as a copy of A (change one thing); off: back to A alone
       send({ type: "compare", settings: compare ? null : Object.assign({}, accepted || settings) });
@@ -295,6 +318,10 @@
     $("show_test").checked = showTest;
     $("show_disagreement").checked = showDisagreement;
     $("discretize").checked = discretize;
+    const layers = ready ? ready.layers.length - 2 : (Array.isArray(settings.hidden) ? settings.hidden.length : 0);
+    if (warp > layers) warp = layers;
+    fillSelect($("warp-layer"), [[0, "off"], ...Array.from({ length: layers }, (_, i) => [i + 1, `layer ${i + 1}`])]);
+    $("warp-layer").value = String(warp);
     const hidden = Array.isArray(settings.hidden) ? settings.hidden : [];
     $("layers-label").textContent = `${hidden.length} hidden layer${hidden.length === 1 ? "" : "s"}`;
     $("add-layer").disabled = hidden.length >= options.max_layers;
@@ -380,6 +407,7 @@
       if (name === "show_test") showTest = raw !== "false";
       if (name === "show_disagreement") showDisagreement = raw === "true";
       if (name === "discretize") discretize = raw === "true";
+      if (name === "warp") warp = Math.max(0, Math.floor(Number(raw)) || 0);
       const [key, translate] = RENAMED[name] || [name, (v) => v];
       if (!(key in s) || (key !== name && params.has(key))) continue;  // the new name wins
       s[key] = typeof options.defaults[key] === "number" ? translate(toNumber(raw)) : parseValue(key, raw);
@@ -411,6 +439,7 @@
     params.set("show_test", String(showTest));
     params.set("show_disagreement", String(showDisagreement));
     params.set("discretize", String(discretize));
+    if (warp) params.set("warp", String(warp));
     history.replaceState(null, "", "#" + params.toString());
     $("link").value = location.href;
   }
@@ -444,7 +473,8 @@
     drawBoundary(f, $("boundary"));
     if (f && f.compare) drawCompare(f);
     drawMembers(f);
-    drawNetwork(f);
+    if (!f || f.maps) drawNetwork(f);  // a frame without maps: they were off screen
+    drawWarp(f);
     if (c) drawCharts(c);
   }
 
@@ -554,6 +584,44 @@
       : d.n > 1 ? `${signed(d.mean)} (95% CI ${signed(d.lo)} to ${signed(d.hi)})`
       : `${signed(d.mean)}, one seed: no interval`;
     drawBoundary(b, $("boundary-b"));
+  }
+
+  // ConvNetJS's layer view: the plane's grid lines and the training points, as the chosen
+  // hidden layer sees them (its top two principal components)
+  function drawWarp(f) {
+    const canvas = $("warp");
+    const w = f && f.warp;
+    canvas.hidden = $("warp-title").hidden = !w;
+    if (!w) return;
+    const [ctx, width, height] = setupCanvas(canvas);
+    const lines = decodeFloat32(w.lines), points = decodeFloat32(w.points);
+    let x0 = Infinity, x1 = -Infinity, y0 = Infinity, y1 = -Infinity;
+    for (const a of [lines, points]) for (let i = 0; i < a.length; i += 2) {
+      x0 = Math.min(x0, a[i]); x1 = Math.max(x1, a[i]);
+      y0 = Math.min(y0, a[i + 1]); y1 = Math.max(y1, a[i + 1]);
+    }
+    const span = Math.max(x1 - x0, y1 - y0, 1e-9) * 1.08;  // one scale for both axes
+    const cx = (x0 + x1) / 2, cy = (y0 + y1) / 2;
+    const X = (v) => width / 2 + ((v - cx) / span) * width, Y = (v) => height / 2 - ((v - cy) / span) * height;
+    ctx.strokeStyle = "rgba(80,80,80,0.45)";
+    ctx.lineWidth = 1;
+    for (let l = 0; l < w.n_lines; l++) {
+      ctx.beginPath();
+      for (let p = 0; p < w.n_points; p++) {
+        const i = 2 * (l * w.n_points + p);
+        if (p === 0) ctx.moveTo(X(lines[i]), Y(lines[i + 1])); else ctx.lineTo(X(lines[i]), Y(lines[i + 1]));
+      }
+      ctx.stroke();
+    }
+    const color = valueColor(ready.data);
+    const labels = ready.data.train.y;
+    for (let k = 0; k < points.length / 2; k++) {
+      ctx.beginPath();
+      ctx.arc(X(points[2 * k]), Y(points[2 * k + 1]), 2.2, 0, 2 * Math.PI);
+      ctx.fillStyle = color(labels[k * w.stride]);
+      ctx.fill();
+    }
+    $("warp-title").textContent = `Layer ${w.layer} seen in 2-D: its top two principal components keep ${(100 * w.explained).toFixed(0)}% of its variance. Grid lines: the input plane's.`;
   }
 
   // a point's colour: its class's, or for a regression its value on the orange-blue scale
