@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from html import escape
 
+from whydl.report.playground import claim_links_html
 from whydl.stats import summarize
 
 VERDICT_LOOK = {  # verdict -> (css class, symbol): the badge says it in words, too
@@ -290,7 +291,8 @@ def card_html(record: dict, number: int | None = None, standalone: bool = False)
         + "<h3>Reproduce this card</h3>"
         f"<pre><code>{escape(record['command'])}</code></pre>"
         f'<p class="muted">This run took {record.get("seconds", 0):.1f} s{reuse}.</p>'
-        "</section>"
+        + claim_links_html(record)
+        + "</section>"
     )
     if standalone:
         return f'<div class="whydl"><style>{CSS}</style>{card}</div>'

@@ -9,8 +9,8 @@ from __future__ import annotations
 from html import escape
 
 from whydl.config import RunConfig
-from whydl.links import SERVE_URL, playground_hash
 from whydl.report.card import figures_html, table_html
+from whydl.report.playground import link_html
 
 
 def playground_link(config: dict | None) -> str:
@@ -19,15 +19,12 @@ def playground_link(config: dict | None) -> str:
     if not config:
         return ""
     try:
-        link = playground_hash(RunConfig.from_dict(config))
+        link = link_html(RunConfig.from_dict(config), "Open this setup in the playground")
     except (TypeError, ValueError, KeyError):  # a record from another whydl version
         return ""
-    if link is None:
+    if not link:
         return ""
-    return (
-        f'<p><a class="playground" href="{escape(SERVE_URL + link)}">Open this setup in the '
-        "playground</a> <span class='muted'>(with <code>whydl serve</code> running)</span></p>"
-    )
+    return f"<p>{link} <span class='muted'>(with <code>whydl serve</code> running)</span></p>"
 
 
 def demo_html(record: dict) -> str:
