@@ -27,13 +27,18 @@ FIELDS = {  # config section -> the fields the page holds
     "train": ("optimizer", "lr", "batch_size", "weight_decay", "seed", "n_seeds"),
 }
 MAX_PLAYGROUND_SEEDS = 32
+# the page's own sizes (narrower than the configs'; `whydl.web.validate` enforces them)
+MAX_LAYERS, MAX_NEURONS = 8, 64  # every neuron is drawn
+MIN_POINTS, MAX_POINTS = 20, 10_000  # every point is drawn and sent to the page
 _TASKS = {False: ("binary", "multiclass"), True: ("regression",)}  # the page's, by data kind
 
 
 def playground_hash(config: RunConfig) -> str | None:
     """'#dataset=...&...' for `config`, or None when the playground cannot show the run: data
     it cannot draw, an architecture or option it lacks (it trains MLPs without residual
-    connections, with batches and one task per dataset). Seeds above its limit are capped."""
+    connections, with batches and one task per dataset), sizes beyond the page's (layers,
+    widths, points) or settings it has no control for (n_classes). Seeds above its limit
+    are capped."""
     used = config.used()
     d, m, t = config.data, config.model, config.train
     if (
@@ -44,6 +49,10 @@ def playground_hash(config: RunConfig) -> str | None:
         or m.init != "default"
         or t.early_stopping
         or t.task not in (None, *_TASKS[d.dataset in PLAYGROUND_REGRESSION])
+        or d.n_classes is not None  # the page draws each dataset's default number of classes
+        or len(m.hidden) > MAX_LAYERS
+        or any(w > MAX_NEURONS for w in m.hidden)
+        or not MIN_POINTS <= d.n_samples <= MAX_POINTS
     ):
         return None
     values = {}

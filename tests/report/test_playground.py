@@ -175,7 +175,7 @@ def test_a_2d_cards_links_open_the_claims_own_setups(name, preset):
 @pytest.mark.parametrize(
     "name, labels",
     [
-        ("hierarchy", ["spiral, 4x16", "spiral, 1x220", "moons, 4x16", "checkerboard, 1x220"]),
+        ("hierarchy", ["spiral, 4x16", "moons, 4x16", "checkerboard, 4x16"]),
         ("data", ["spiral, 32-32, 128 training points", "spiral, 8-8, 16 training points"]),
         ("flexibility", ["moons, deep (64-64)", "xor, linear (no hidden layer)"]),
         ("transfer", ["moons, 16-16 (the source task)"]),
@@ -186,6 +186,13 @@ def test_each_arm_has_its_own_labelled_link(name, labels):
     for label in labels:
         assert f"Open &#x27;{label}&#x27; in the playground</a>" in html, label
     assert html.index("Open in the playground") > html.index("Reproduce this card")
+
+
+def test_a_setup_beyond_the_pages_sizes_gets_no_link():
+    """The shallow arm's 220 neurons are over the page's 64 a layer: a link would open a
+    refusal, so there is none (its deep arm is linked)."""
+    html = card_html(record("hierarchy"))
+    assert "Open &#x27;spiral, 1x220" not in html and "Open &#x27;spiral, 4x16" in html
 
 
 def test_links_show_only_what_the_playground_draws():

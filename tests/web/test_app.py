@@ -188,3 +188,46 @@ def test_weights_download_as_a_state_dict(client):
         ws.send_json({"type": "weights"})
         state = torch.load(io.BytesIO(receive(ws, "bytes")), weights_only=True)
         assert set(state) >= {"hidden.0.weight", "hidden.1.weight", "out.weight", "out.bias"}
+
+
+def test_several_tabs_with_many_seeds_keep_their_limits_and_a_disconnect_frees_them(app, client):
+    """Three tabs: 32 seeds, 8 seeds comparing A/B, and one asking past the per-tab limit
+    (refused, with the limit, while the others train on). Closing the tabs frees every
+    worker and its networks."""
+    many = {**SMALL, "n_seeds": 32}
+    with connect(client) as a, connect(client) as b, connect(client) as c:
+        a.send_json({"type": "configure", "settings": many})
+        assert receive(a, "ready")["seeds"] == list(range(32))
+        b.send_json({"type": "configure", "settings": {**SMALL, "n_seeds": 8}})
+        receive(b, "ready")
+        b.send_json({"type": "compare", "settings": {**SMALL, "n_seeds": 8, "dropout": 0.2}})
+        assert receive(b, "ready")["compare"]["settings"]["dropout"] == 0.2
+        c.send_json(
+            {
+                "type": "configure",
+                "settings": {"n_samples": 10_000, "hidden": [64, 64]} | {"n_seeds": 32},
+            }
+        )
+        refused = receive(c, "error")["message"]  # 32 x 10,000 x 128 > 5,120,000
+        assert "more work than one tab may take" in refused and "n_seeds <= 4" in refused
+        b.send_json({"type": "compare", "settings": {**SMALL, "hidden": [65]}})
+        assert "expected 1 to 64" in receive(b, "error")["message"]  # B has the same bounds
+        for ws in (a, b):
+            ws.send_json({"type": "play"})
+        frame_a = receive(a, "frame")
+        while not frame_a["playing"]:
+            frame_a = receive(a, "frame")
+        assert frame_a["ensemble"]["n_members"] == 32
+        frame_b = receive(b, "frame")
+        while not frame_b["playing"]:
+            frame_b = receive(b, "frame")
+        assert frame_b["compare"]["ensemble"]["n_members"] == 8
+        assert frame_b["difference"]["n"] in (0, 8)  # 0 before the first epoch
+        sessions = list(app.state.sessions.values())
+        assert len(sessions) == 3 and all(s.thread.is_alive() for s in sessions)
+        assert sessions[2].trainer is None  # the refused tab holds no network
+    deadline = time.monotonic() + 30
+    while any(s.thread.is_alive() for s in sessions) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert app.state.sessions == {} and not any(s.thread.is_alive() for s in sessions)
+    assert all(s.arm is None and s.other is None for s in sessions)  # networks let go

@@ -206,6 +206,41 @@ def test_a_playground_link_holds_settings_the_playground_accepts():
 
 
 @pytest.mark.parametrize(
+    "changes",
+    [
+        {"model": {"hidden": (65,)}},  # wider than the page draws
+        {"model": {"hidden": (4,) * 9}},  # deeper
+        {"data": {"n_samples": 10_001}},  # more points than it sends
+        {"data": {"dataset": "spiral", "n_classes": 3}},  # a setting it has no control for
+    ],
+)
+def test_no_link_for_a_setup_the_page_would_refuse(changes):
+    from whydl.config import article_config
+    from whydl.links import playground_hash
+
+    config = article_config().replace(**changes)
+    assert playground_hash(config) is None
+    try:  # and indeed the page refuses it, or cannot hold it
+        settings = {k: v for section in changes.values() for k, v in section.items()}
+        settings = {k: list(v) if isinstance(v, tuple) else v for k, v in settings.items()}
+        parse_settings(settings)
+    except WhydlError:
+        return
+    assert "n_classes" in settings  # the one the page has no setting for
+
+
+def test_a_regression_or_features_setup_links_with_its_values():
+    from urllib.parse import parse_qsl
+
+    from whydl.config import article_config
+    from whydl.links import playground_hash
+
+    config = article_config().replace(data={"dataset": "plane", "features": ("x1", "x1sq")})
+    pairs = dict(parse_qsl(playground_hash(config)[1:]))
+    assert pairs["dataset"] == "plane" and pairs["features"] == "x1,x1sq"
+
+
+@pytest.mark.parametrize(
     "features, words",
     [
         ([], "at least one feature"),

@@ -16,15 +16,21 @@ from whydl.config import show_value as _show
 from whydl.data.features import FEATURE_NAMES, FEATURES, RAW
 from whydl.data.synthetic import GENERATORS
 from whydl.errors import WhydlError, did_you_mean
-from whydl.links import PLAYGROUND_DATASETS, PLAYGROUND_REGRESSION
+from whydl.links import (
+    MAX_LAYERS,
+    MAX_NEURONS,
+    MAX_PLAYGROUND_SEEDS,
+    MAX_POINTS,
+    MIN_POINTS,
+    PLAYGROUND_DATASETS,
+    PLAYGROUND_REGRESSION,
+)
 
 DATASETS = PLAYGROUND_DATASETS + PLAYGROUND_REGRESSION  # 2-D: drawable
 CSV = "csv"  # the dataset name of an uploaded file
-MAX_LAYERS, MAX_NEURONS = 8, 64
-MIN_POINTS, MAX_POINTS = 20, 10_000
 MAX_CSV_BYTES, MAX_CSV_ROWS = 2_000_000, 10_000
 MAX_CLASSES = 8  # the page has eight colour-blind-safe class colours
-MAX_SEEDS = 32  # members trained at once in one tab
+MAX_SEEDS = MAX_PLAYGROUND_SEEDS  # members trained at once in one tab
 # many seeds may cost a tab at most what its largest single network already may: seeds x
 # points x hidden neurons (the largest one-seed setup: 10,000 points x 8 layers x 64)
 RENAMED = {"n_points": "n_samples", "train_ratio": "test_size"}  # in links before the rename
