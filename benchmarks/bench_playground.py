@@ -19,28 +19,35 @@ import torch
 
 from whydl.web.session import Session
 
+# (name, settings, tabs, the compared setup B or None, view command or None)
 CASES = [
-    ("article network, 1 seed, 1 tab", {}, 1),
-    ("article network, 8 seeds, 1 tab", {"n_seeds": 8}, 1),
-    ("article network, 1 seed, 4 tabs", {}, 4),
-    ("article network, 8 seeds, 2 tabs (as A/B)", {"n_seeds": 8}, 2),
+    ("article network, 1 seed, 1 tab", {}, 1, None, None),
+    ("article network, 8 seeds, 1 tab", {"n_seeds": 8}, 1, None, None),
+    ("article network, 1 seed, 4 tabs", {}, 4, None, None),
+    ("A/B in 1 tab, 8 seeds per side", {"n_seeds": 8}, 1, {"n_seeds": 8, "batch_norm": True}, None),
+    ("article network, 8 seeds, 2 tabs", {"n_seeds": 8}, 2, None, None),
+    ("1 seed, neuron maps off screen", {}, 1, None, {"neurons": False}),
+    ("1 seed, layer warp of layer 2 on", {}, 1, None, {"warp": 2}),
 ]
 
 
-def measure(settings: dict, tabs: int, seconds: float) -> dict:
+def measure(settings: dict, tabs: int, seconds: float, compare=None, view=None) -> dict:
     ready = threading.Event()
     sessions = [Session(ready.set, name=f"bench{i}") for i in range(tabs)]
     for s in sessions:
         s.start()
         s.submit({"type": "configure", "settings": settings})
+        if compare is not None:
+            s.submit({"type": "compare", "settings": compare})
+        if view is not None:
+            s.submit({"type": "view", **view})
     deadline = time.monotonic() + 30
-    started = [False] * tabs
-    while not all(started) and time.monotonic() < deadline:  # each tab's 'ready'
+    wanted = 1 if compare is None else 2  # a 'ready' per setup change
+    started = [0] * tabs
+    while min(started) < wanted and time.monotonic() < deadline:  # each tab's 'ready'
         for i, s in enumerate(sessions):
             messages, _ = s.take()
-            started[i] = started[i] or any(
-                isinstance(m, dict) and m["type"] == "ready" for m in messages
-            )
+            started[i] += sum(isinstance(m, dict) and m["type"] == "ready" for m in messages)
         time.sleep(0.01)
     for s in sessions:
         s.submit({"type": "play"})
@@ -73,8 +80,8 @@ def main() -> None:
     args = p.parse_args()
     torch.set_num_threads(1)  # as `whydl serve` does
     print(f"{'case':44s} {'frames/s per tab':>18s} {'epochs/s':>9s} {'bytes/frame':>12s}")
-    for name, settings, tabs in CASES:
-        r = measure(settings, tabs, args.seconds)
+    for name, settings, tabs, compare, view in CASES:
+        r = measure(settings, tabs, args.seconds, compare, view)
         per_tab = min(r["frames_per_s"])
         print(f"{name:44s} {per_tab:18.1f} {r['epochs_per_s']:9.1f} {r['bytes_per_frame']:12,.0f}")
 

@@ -184,8 +184,8 @@ def test_an_old_link_opens_with_the_configs_names(browser, server):
 
 
 def test_screenshot_of_the_running_playground(browser, server):
-    """Only with WHYDL_PLAYGROUND_SCREENSHOT=PATH: the README's pictures (PATH, and the
-    many-seeds view beside it as PATH's stem + "-seeds")."""
+    """Only with WHYDL_PLAYGROUND_SCREENSHOT=PATH: the README's pictures (PATH, and beside
+    it the many-seeds, compare and regression views, as PATH's stem + "-seeds" and so on)."""
     path = os.environ.get("WHYDL_PLAYGROUND_SCREENSHOT")
     if not path:
         pytest.skip("set WHYDL_PLAYGROUND_SCREENSHOT=PATH to save a screenshot")
@@ -204,6 +204,30 @@ def test_screenshot_of_the_running_playground(browser, server):
     stem = Path(path)
     seeds.screenshot(path=str(stem.with_name(stem.stem + "-seeds" + stem.suffix)), full_page=True)
     seeds.close()
+    # A/B: sigmoid against ReLU at depth 6, the same data and seeds, side by side
+    ab = open_page(
+        browser,
+        server + "#dataset=spiral&hidden=8,8,8,8,8,8&activation=sigmoid&n_seeds=8"
+        "&compare=true&b.activation=relu",
+    )
+    until(ab, lambda: ab.is_visible("#compare-panel"), "the compare view")
+    ab.click("#play")
+    until(ab, lambda: epoch(ab) >= 200, "epoch 200")
+    ab.click("#play")
+    ab.screenshot(path=str(stem.with_name(stem.stem + "-compare" + stem.suffix)), full_page=True)
+    ab.close()
+    # regression with hand-made features, and a hidden layer's warp of the plane
+    reg = open_page(
+        browser,
+        server + "#dataset=multi_gaussian&hidden=8,8&n_seeds=4&features=x1,x2,sin_x1,sin_x2&warp=2",
+    )
+    reg.click("#play")
+    until(reg, lambda: epoch(reg) >= 300, "epoch 300")
+    reg.click("#play")
+    reg.screenshot(
+        path=str(stem.with_name(stem.stem + "-regression" + stem.suffix)), full_page=True
+    )
+    reg.close()
 
 
 def ci_width(page) -> float | None:
