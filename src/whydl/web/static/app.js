@@ -66,6 +66,7 @@
       settings = readHash();
       syncControls();
       configure();
+      if (!compareWanted && acceptedCompare) send({ type: "compare", settings: null });  // A alone
     });
   }
 
