@@ -2,7 +2,8 @@
 
 The page keeps its whole setup in the hash, named as the configs name their fields
 (`dataset=moons&hidden=10,10&lr=0.01...`), so a config from anywhere (the report's cards,
-a `whydl train` run) becomes a link that opens the same data, network and optimiser.
+a `whydl train` run) becomes a link that opens the same data, network and optimiser. Two
+configs on the same data and seeds become a link that opens A/B compare (`compare_hash`).
 
 Example
 -------
@@ -16,6 +17,7 @@ from __future__ import annotations
 from urllib.parse import urlencode
 
 from whydl.config import RunConfig
+from whydl.data.features import RAW
 
 # the 2-D generated datasets the page can draw (the playground's own list, `whydl.web`)
 PLAYGROUND_DATASETS = ("moons", "circles", "xor", "gaussians", "spiral", "checkerboard")
@@ -31,6 +33,13 @@ MAX_PLAYGROUND_SEEDS = 32
 MAX_LAYERS, MAX_NEURONS = 8, 64  # every neuron is drawn
 MIN_POINTS, MAX_POINTS = 20, 10_000  # every point is drawn and sent to the page
 _TASKS = {False: ("binary", "multiclass"), True: ("regression",)}  # the page's, by data kind
+# A/B compare: what the two setups share (the same data, split and member seeds, so member i
+# of A and member i of B are a pair), and the work one tab may take, both setups together
+# (seeds x points x hidden neurons: the largest one-seed setup's). `whydl.web.validate`
+# enforces both; tests/test_links.py checks that its values are these.
+SHARED = ("dataset", "noise", "n_samples", "test_size", "data_seed", "seed", "n_seeds")
+MAX_WORK = MAX_POINTS * MAX_LAYERS * MAX_NEURONS
+_OMITTED = {"features": ",".join(RAW)}  # what the page takes for a field a hash leaves out
 
 
 def playground_hash(config: RunConfig) -> str | None:
@@ -39,6 +48,52 @@ def playground_hash(config: RunConfig) -> str | None:
     connections, with batches and one task per dataset), sizes beyond the page's (layers,
     widths, points) or settings it has no control for (n_classes). Seeds above its limit
     are capped."""
+    values = _page_values(config)
+    return None if values is None else "#" + _encode(values)
+
+
+def compare_hash(a: RunConfig, b: RunConfig) -> str | None:
+    """A's hash with A/B compare on and B as the compared setup ('&compare=true&b.<key>=...'
+    for each setting where B differs from A), or None when the page cannot compare them:
+    either has no `playground_hash`, they differ in a setting the two setups share (`SHARED`:
+    data and seeds) or together they are more work than a tab may take.
+
+    Example
+    -------
+    >>> from whydl.config import article_config
+    >>> a = article_config()
+    >>> compare_hash(a, a.replace(model={"hidden": (4,)})).split("&")[-2:]
+    ['compare=true', 'b.hidden=4']
+    >>> compare_hash(a, a.replace(data={"dataset": "xor"})) is None  # other data
+    True
+    """
+    own, compared = _page_values(a), _page_values(b)
+    if own is None or compared is None:
+        return None
+    # as the page reads the hash: a field it leaves out takes the page's default
+    own, compared = _OMITTED | own, _OMITTED | compared
+    if any(own[name] != compared[name] for name in SHARED):
+        return None
+    if _work(a) + _work(b) > MAX_WORK:
+        return None
+    changed = {f"b.{k}": v for k, v in compared.items() if v != own[k]}
+    return playground_hash(a) + "&" + _encode({"compare": "true"} | changed)
+
+
+def _work(config: RunConfig) -> int:
+    """What a setup costs a tab: seeds (as the page caps them) x points x hidden neurons."""
+    n_seeds = min(config.train.n_seeds, MAX_PLAYGROUND_SEEDS)
+    return n_seeds * config.data.n_samples * max(sum(config.model.hidden), 1)
+
+
+def _encode(values: dict) -> str:
+    return urlencode(values, safe=",")  # widths and feature names stay comma-joined
+
+
+def _page_values(config: RunConfig) -> dict | None:
+    """The page's settings for `config` as the hash writes them (lists comma-joined, booleans
+    'true'/'false'); a setting the run leaves to its default (None) is left out. None when
+    the playground cannot show the run (see `playground_hash`)."""
     used = config.used()
     d, m, t = config.data, config.model, config.train
     if (
@@ -67,5 +122,5 @@ def playground_hash(config: RunConfig) -> str | None:
                 value = min(int(value), MAX_PLAYGROUND_SEEDS)
             elif isinstance(value, bool):
                 value = "true" if value else "false"
-            values[name] = value
-    return "#" + urlencode(values, safe=",")
+            values[name] = str(value)
+    return values

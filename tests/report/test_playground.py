@@ -1,6 +1,7 @@
 """The claim cards' "open in the playground" links: each 2-D experiment's arms, whose hash
 is the claim's own setup, read back from the claim's own training calls (drawn, never
-trained); cards of claims on other data carry none; the page stays self-contained.
+trained), and the compare links that open two paired arms side by side; cards of claims on
+other data carry none; the page stays self-contained.
 
 The records are the quick preset's, built from the recorded fixture (tables and verdicts)
 and each claim's quick params: no claim trains here.
@@ -16,7 +17,7 @@ from tests.fixtures.record_claims import FIXTURE
 from whydl.data import load_dataset
 from whydl.evidence import CLAIM_NAMES, get_claim
 from whydl.evidence.protocol import seed_plan
-from whydl.links import MAX_PLAYGROUND_SEEDS
+from whydl.links import MAX_PLAYGROUND_SEEDS, SHARED
 from whydl.report.card import card_html
 from whydl.report.page import render_page
 
@@ -62,9 +63,29 @@ def record(name: str, seeds: int | None = None, preset: str = "quick") -> dict:
 
 
 def setup_of(href: str) -> dict:
-    """A link's hash as typed values: the setup a running `whydl serve` opens."""
+    """A link's hash as typed values: the setup a running `whydl serve` opens (A's, for a
+    compare link)."""
+    return typed(parse_qsl(urlsplit(href).fragment, keep_blank_values=True))
+
+
+def compared_setups(href: str) -> tuple[dict, dict]:
+    """A compare link's two setups, as the page reads them: A's, and B's (A's but for each
+    `b.<key>`)."""
+    pairs = parse_qsl(urlsplit(href).fragment, keep_blank_values=True)
+    assert ("compare", "true") in pairs, href
+    own = [(k, v) for k, v in pairs if not k.startswith("b.") and k != "compare"]
+    theirs = [(k.removeprefix("b."), v) for k, v in pairs if k.startswith("b.")]
+    return typed(own), typed(own + theirs)
+
+
+def compare_links(html: str) -> list[str]:
+    return [h for h in playground_links(html) if "&compare=true" in h]
+
+
+def typed(pairs) -> dict:
+    """(key, text) pairs as typed values; a later pair wins."""
     out = {}
-    for key, text in parse_qsl(urlsplit(href).fragment, keep_blank_values=True):
+    for key, text in pairs:
         if key in FLAT:
             out[key] = tuple(int(w) for w in text.split(",") if w)
         elif key == "batch_norm":
@@ -186,6 +207,63 @@ def test_each_arm_has_its_own_labelled_link(name, labels):
     for label in labels:
         assert f"Open &#x27;{label}&#x27; in the playground</a>" in html, label
     assert html.index("Open in the playground") > html.index("Reproduce this card")
+
+
+COMPARED = {  # the claims' compare links at quick: (A, B) of each
+    "data": [
+        ("spiral, 32-32, 128 training points", "spiral, 8-8, 128 training points"),
+        ("spiral, 32-32, 16 training points", "spiral, 8-8, 16 training points"),
+    ],
+    "flexibility": [
+        (f"{task}, deep (64-64)", f"{task}, linear (no hidden layer)")
+        for task in ("moons", "circles", "xor")
+    ],
+}
+
+
+@pytest.mark.parametrize("preset", ["quick", "full"])
+@pytest.mark.parametrize("name", sorted(COMPARED))
+def test_a_compare_link_opens_two_of_the_claims_own_calls_side_by_side(name, preset):
+    """A and B are each one of the claim's training calls, on the same data and seeds (what
+    the page shares between them), and differ in their network."""
+    rec = record(name, preset=preset)
+    links = compare_links(card_html(rec))
+    assert links, f"the {name} card has no compare link"
+    calls = CALLS[name](rec["params"], seed_plan(rec["params"]["n_seeds"]).evaluation)
+    for href in links:
+        a, b = compared_setups(href)
+        assert any(opens(a, c, name, rec["params"]) for c in calls), a
+        assert any(opens(b, c, name, rec["params"]) for c in calls), b
+        assert all(a[k] == b[k] for k in SHARED) and a["hidden"] != b["hidden"]
+
+
+@pytest.mark.parametrize("name", sorted(COMPARED))
+def test_each_comparison_has_its_own_labelled_link(name):
+    html = card_html(record(name))
+    assert len(compare_links(html)) == len(COMPARED[name])
+    for a, b in COMPARED[name]:
+        text = f"Compare &#x27;{a}&#x27; with &#x27;{b}&#x27; side by side in the playground"
+        assert text + "</a>" in html, text
+
+
+def test_the_arms_a_card_compares_are_the_ones_it_links():
+    """B's network is one the card also opens on its own (8-8 at the same n, linear on the
+    same task)."""
+    for name in COMPARED:
+        html = card_html(record(name))
+        pairs = compare_links(html)
+        alone = [setup_of(h) for h in playground_links(html) if h not in pairs]
+        for href in pairs:
+            a, b = compared_setups(href)
+            assert a in alone and b in alone
+
+
+@pytest.mark.parametrize("name", ["hierarchy", "transfer"])
+def test_a_card_with_no_pair_the_page_can_show_has_no_compare_link(name):
+    """Hierarchy's depth rule compares 4x16 with 1x220, whose 220 neurons the page cannot
+    draw; transfer's arms differ on the target task, which it has no dataset for."""
+    html = card_html(record(name))
+    assert playground_links(html) and compare_links(html) == []
 
 
 def test_a_setup_beyond_the_pages_sizes_gets_no_link():
