@@ -14,7 +14,7 @@ from whydl.report.card import card_html
     "name, changed, width",
     [
         ("data", "hidden = 8,8 (A: 32,32)", "32 neurons"),
-        ("flexibility", "(A: 64,64)", "64 neurons"),  # B: a linear model, no hidden layer
+        ("flexibility", "hidden = none (A: 64,64)", "64 neurons"),  # B: linear, no hidden layer
     ],
 )
 def test_a_cards_compare_link_opens_a_with_b_beside_it(

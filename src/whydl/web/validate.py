@@ -21,9 +21,11 @@ from whydl.links import (
     MAX_NEURONS,
     MAX_PLAYGROUND_SEEDS,
     MAX_POINTS,
+    MAX_WORK,  # seeds x points x hidden neurons a tab may take
     MIN_POINTS,
     PLAYGROUND_DATASETS,
     PLAYGROUND_REGRESSION,
+    SHARED,  # what A and B share: data, split and member seeds (member i of each: a pair)
 )
 
 DATASETS = PLAYGROUND_DATASETS + PLAYGROUND_REGRESSION  # 2-D: drawable
@@ -80,7 +82,6 @@ OPTIONS = {
 BOUNDS = {name: o.bounds for name, o in OPTIONS.items() if o.bounds is not None}  # shared
 CHOICES = {name: o.choices for name, o in OPTIONS.items() if o.choices}
 CHOICES["dataset"] = (*DATASETS, CSV)  # the config takes any name: the page offers these
-MAX_WORK = MAX_POINTS * MAX_LAYERS * MAX_NEURONS
 
 # the playground's own limits, narrower, checked on top of the shared BOUNDS
 LIMITS = {
@@ -176,11 +177,6 @@ def parse_settings(raw) -> Settings:
 def _work(s: Settings) -> int:
     """What a setup costs a tab: seeds x points x hidden neurons."""
     return s.n_seeds * s.n_samples * max(sum(s.hidden), 1)
-
-
-# what the two setups of a comparison share: the same data, split and member seeds, so
-# member i of one and member i of the other are a pair
-SHARED = ("dataset", "noise", "n_samples", "test_size", "data_seed", "seed", "n_seeds")
 
 
 def paired(compared: Settings, own: Settings) -> Settings:

@@ -562,9 +562,11 @@
     const a = accepted || settings;
     const changed = Object.keys(acceptedCompare || {}).filter((k) => String(acceptedCompare[k]) !== String(a[k]));
     $("compare-diff").textContent = changed.length
-      ? "B differs from A in " + changed.map((k) => `${k} = ${acceptedCompare[k]} (A: ${a[k]})`).join(", ")
+      ? "B differs from A in " + changed.map((k) => `${k} = ${shownValue(acceptedCompare[k])} (A: ${shownValue(a[k])})`).join(", ")
       : "B is a copy of A: pick \u201cB\u201d above and change one thing.";
   }
+
+  function shownValue(v) { return Array.isArray(v) && v.length === 0 ? "none" : String(v); }
 
   function drawCompare(f) {
     const b = f.compare;
