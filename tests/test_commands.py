@@ -172,8 +172,8 @@ def test_claims_lists_the_six(tmp_path):
 
 
 @pytest.mark.parametrize("name", CLAIMS)
-def test_claim_runs_and_lists_every_file_it_writes(tmp_path, name):
-    ran = assert_ok(whydl("claim", name, "--preset", PRESET, "--out", "c", cwd=tmp_path))
+def test_claim_runs_and_lists_every_file_it_writes(claim_cli, name):
+    tmp_path, ran = claim_cli(name)  # `whydl claim NAME --preset quick --out c` (conftest)
     assert ran.lines[0].startswith(f"claim {name} ({PRESET} preset): ")
     hypothesis = ran.lines[0].split(": ", 1)[1]
     assert ran.out.count(hypothesis) == 1  # printed once
@@ -261,13 +261,12 @@ def test_runs_export(report, fmt):
     assert (folder / f"new/x.{fmt}").stat().st_size > 0 and ran.out == ""
 
 
-def test_runs_export_mlflow(report, tmp_path):
+def test_runs_export_mlflow(hinted_store, tmp_path):
+    # one claim's store: MLflow logs a run at a time (about 0.1 s each), and the report's
+    # store of every claim would take half a minute to export for the same check
     pytest.importorskip("mlflow")
-    folder, _ = report
     uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
-    ran = assert_ok(
-        whydl("runs", "export", "--mlflow", uri, "--store", folder / "runs/whydl.db", cwd=tmp_path)
-    )
+    ran = assert_ok(whydl("runs", "export", "--mlflow", uri, "--store", hinted_store, cwd=tmp_path))
     assert re.match(r"wrote \d+ member run\(s\), \d+ training call\(s\)", ran.lines[0])
     assert (tmp_path / "mlflow.db").is_file()
 
@@ -311,7 +310,8 @@ def test_serve_on_a_taken_port_blames_the_port(tmp_path):
 # -- Dask, through a hint that must run as printed ---------------------------------------------
 def test_split_without_dask_hints_a_command_that_runs(tmp_path):
     pytest.importorskip("distributed")
-    args = ("claim", "flexibility", "--preset", PRESET, "--split", "--out", "f")
+    # innovations: its quick preset is among the shortest that trains many calls
+    args = ("claim", "innovations", "--preset", PRESET, "--split", "--out", "f")
     ran = assert_refused(whydl(*args, cwd=tmp_path), "needs --executor dask")
     hint = re.search(r"Run '([^']+)'", ran.err).group(1)
     assert files_under(tmp_path) == set()
@@ -378,13 +378,21 @@ def test_a_config_value_that_does_not_apply_is_refused(tmp_path):
     assert_refused(whydl("train", "--config", "c.toml", cwd=tmp_path), "c.toml: [data] noise")
 
 
-def test_the_store_hint_runs_as_printed(tmp_path):
-    ran = assert_refused(whydl("runs", "ls", "--store", "s.db", cwd=tmp_path), "s.db")
+@pytest.fixture(scope="module")
+def hinted_store(tmp_path_factory):
+    """The store that `whydl runs ls`'s hint for a missing store creates, made by running
+    the hint as printed (one claim, quick preset)."""
+    folder = tmp_path_factory.mktemp("hint")
+    ran = assert_refused(whydl("runs", "ls", "--store", "s.db", cwd=folder), "s.db")
     hint = shlex.split(re.search(r"Create it with '([^']+)'", ran.err).group(1))
-    assert_ok(whydl(*hint[1:], "--preset", PRESET, cwd=tmp_path))
-    assert (
-        assert_ok(whydl("runs", "ls", "--store", "s.db", cwd=tmp_path)).lines[0].startswith("RUN")
-    )
+    assert hint[0] == "whydl" and "--store" in hint
+    assert_ok(whydl(*hint[1:], "--preset", PRESET, cwd=folder))
+    return folder / "s.db"
+
+
+def test_the_store_hint_runs_as_printed(hinted_store):
+    folder = hinted_store.parent
+    assert assert_ok(whydl("runs", "ls", "--store", "s.db", cwd=folder)).lines[0].startswith("RUN")
 
 
 # -- runs that do not learn say so -------------------------------------------------------------

@@ -219,11 +219,16 @@ def test_a_killed_worker_is_survived_and_every_member_is_stored_exactly_once(exe
     assert_same_fit(local, fits[0])
 
 
-def test_a_claim_under_dask_gives_the_local_results(executor, tmp_path, capsys):
-    # innovations: a claim of a few seconds that pins one thread, as its workers train
+@pytest.fixture(scope="module")
+def innovations_here():
+    """innovations at 2 seeds trained in this process: a claim of a few seconds that pins one
+    torch thread, as the Dask workers train."""
     claim = get_claim("innovations")
-    params = claim.params("quick", 2)
-    local = claim.experiment(CachedContext(Store(":memory:")), params)
+    return claim.experiment(CachedContext(Store(":memory:")), claim.params("quick", 2))
+
+
+def test_a_claim_under_dask_gives_the_local_results(executor, innovations_here, tmp_path, capsys):
+    local = innovations_here
     code = main(
         ["claim", "innovations", "--seeds", "2", "--executor", "dask", "--out", str(tmp_path)]
     )
@@ -265,17 +270,16 @@ def test_ctrl_c_mid_sweep_keeps_every_finished_call_and_a_rerun_trains_only_the_
         assert_same_fit(a, b)
 
 
-def test_an_existing_cluster_is_used_through_its_scheduler_address(executor, tmp_path, capsys):
+def test_an_existing_cluster_is_used_through_its_scheduler_address(
+    executor, innovations_here, tmp_path, capsys
+):
     address = executor.cluster.scheduler_address
-    argv = ["claim", "transfer", "--seeds", "2", "--out", str(tmp_path)]
+    argv = ["claim", "innovations", "--seeds", "2", "--out", str(tmp_path)]
     assert main([*argv, "--executor", "dask", "--scheduler", address]) == 0
     out = capsys.readouterr().out
     assert f"executor: dask on {address} (2 worker(s)" in out
-    local = get_claim("transfer").experiment(
-        CachedContext(Store(":memory:")), get_claim("transfer").params("quick", 2)
-    )
     assert json.loads((tmp_path / "results.json").read_text()) == json.loads(
-        json.dumps(local.table)
+        json.dumps(innovations_here.table)
     )
     assert executor.client.status == "running"  # the cluster is not ours to close
 

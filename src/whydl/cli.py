@@ -66,6 +66,10 @@ def cmd_claims(args) -> int:
 
 
 def cmd_claim(args) -> int:
+    if not args.calibrate:  # bad paths are refused before the second of imports below
+        out = check_output_dir(args.out or f"runs/claims/{args.name}")
+        store = args.store or (f"{args.out}/whydl.db" if args.out else "runs/whydl.db")
+        check_output_file(store, "--store")
     # lazily, so `whydl --help` stays fast (torch)
     from whydl.evidence import get_claim
     from whydl.runtime import run_claim
@@ -75,9 +79,6 @@ def cmd_claim(args) -> int:
     params = claim.params(args.preset, args.n_seeds)  # bad --seeds fail before any work
     if args.calibrate:
         return _calibrate(args, claim, params)
-    out = check_output_dir(args.out or f"runs/claims/{args.name}")
-    store = args.store or (f"{args.out}/whydl.db" if args.out else "runs/whydl.db")
-    check_output_file(store, "--store")
     with _open_executor(args) as executor, Store(store) as db:
         print(f"claim {args.name} ({args.preset} preset): {claim.hypothesis}", flush=True)
         try:
@@ -104,9 +105,6 @@ def _calibrate(args, claim, params) -> int:
 
 
 def cmd_report(args) -> int:
-    # lazily, so `whydl --help` stays fast (torch)
-    from whydl.make_report import build_report
-
     store = args.store or f"{args.out}/whydl.db"
     if args.no_train and (args.executor != "local" or args.split):
         raise UsageError(
@@ -118,6 +116,9 @@ def cmd_report(args) -> int:
     check_output_dir(args.out)
     if not args.no_train:
         check_output_file(store, "--store")
+    # lazily, and after the checks above: `whydl --help` and a refusal stay fast (torch)
+    from whydl.make_report import build_report
+
     try:
         with _open_executor(args) as executor:
             path, failed = build_report(

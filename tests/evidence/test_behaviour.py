@@ -3,7 +3,8 @@ tidy table recorded in tests/fixtures/claims_quick.json (re-record with
 `python -m tests.fixtures.record_claims` only when a change of numbers is intended).
 
 Timings measure this machine, not the code: the compute claim's speed experiments and any
-column named like a timing are left out.
+column named like a timing are left out. The snapshot runs with its kernels pinned to AVX2
+(`record_claims.PINNED_KERNELS`), so an AVX-512 machine reproduces the recorded rounding.
 """
 
 from __future__ import annotations
@@ -13,14 +14,14 @@ import math
 
 import pytest
 
-from tests.fixtures.record_claims import FIXTURE, snapshot
+from tests.fixtures.record_claims import FIXTURE, pinned_snapshot
 
 MACHINE_PARTS = {"throughput", "vectorised", "threads", "gpu", "compute"}  # depend on speed
 
 
 @pytest.fixture(scope="module")
 def now():
-    return snapshot()
+    return pinned_snapshot()
 
 
 def _close(a, b) -> bool:

@@ -201,10 +201,8 @@ def test_the_claim_keeps_its_import_path_and_parts():
     ]
 
 
-def test_claim_compute_runs_end_to_end(tmp_path):
-    from whydl.cli import main
-
-    assert main(["claim", "compute", "--preset", "quick", "--out", str(tmp_path)]) == 0
+def test_claim_compute_runs_end_to_end(claim_cli):
+    tmp_path = claim_cli("compute")[0] / "c"  # the installed `whydl claim compute` (conftest)
     saved = json.loads((tmp_path / "verdict.json").read_text())
     assert set(saved) >= {"claim", "verdict", "hypothesis", "rule", "numbers", "seeds"}
     assert saved["claim"] == "compute"

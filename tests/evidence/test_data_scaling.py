@@ -220,10 +220,8 @@ def test_member_on_its_own_rows_equals_member_trained_alone():
     np.testing.assert_array_equal(together.history.val_metric[1], alone.history.val_metric[0])
 
 
-def test_claim_data_runs_end_to_end(tmp_path):
-    from whydl.cli import main
-
-    assert main(["claim", "data", "--preset", "quick", "--out", str(tmp_path)]) == 0
+def test_claim_data_runs_end_to_end(claim_cli):
+    tmp_path = claim_cli("data")[0] / "c"  # the installed `whydl claim data` (conftest)
     saved = json.loads((tmp_path / "verdict.json").read_text())
     assert saved["claim"] == "data" and saved["seeds"] == 3
     parts = {p["claim"]: p for p in saved["parts"]}

@@ -6,7 +6,6 @@ import json
 import numpy as np
 import pytest
 
-from whydl.cli import main
 from whydl.data import load_dataset
 from whydl.evidence import NOT_SUPPORTED
 from whydl.evidence.flexibility import CLAIM
@@ -63,8 +62,8 @@ def test_the_recipe_pairs_deep_and_linear_on_each_seeds_own_data():
         assert deep.train.seeds == linear.train.seeds == [0, 1, 2]
 
 
-def test_claim_runs_end_to_end_from_the_cli(tmp_path):
-    assert main(["claim", "flexibility", "--preset", "quick", "--out", str(tmp_path)]) == 0
+def test_claim_runs_end_to_end_from_the_cli(claim_cli):
+    tmp_path = claim_cli("flexibility")[0] / "c"  # the installed `whydl claim` (conftest)
     verdict = json.loads((tmp_path / "verdict.json").read_text())
     assert verdict["claim"] == "flexibility" and verdict["seeds"] == 3
     parts = {p["claim"]: p for p in verdict["parts"]}
@@ -91,13 +90,16 @@ def test_claim_runs_end_to_end_from_the_cli(tmp_path):
     assert {r["labels"] for r in rows if "labels" in r} == {CLEAN, f"{LABEL_NOISE:.0%} noisy"}
 
 
-def test_simulated_rows_are_shaped_like_the_real_ones():
-    result = CLAIM.run("quick")
+def test_simulated_rows_are_shaped_like_the_real_ones(claim_cli):
+    # the real rows: the quick run's tidy table (conftest), whose rows add "experiment"
+    table = json.loads((claim_cli("flexibility")[0] / "c/results.json").read_text())
     rng = np.random.default_rng(0)
-    for run in result.runs_:
-        real = {k for row in run.rows for k in row}
-        simulated = run.experiment.rule.simulate("clear", rng, 3, 2)
-        assert {k for row in simulated for k in row} == real, run.name
+    experiments = CLAIM.experiments(CLAIM.params("quick", None))
+    assert {e.name for e in experiments} == {r["experiment"] for r in table}
+    for experiment in experiments:
+        real = {k for row in table if row["experiment"] == experiment.name for k in row}
+        simulated = experiment.rule.simulate("clear", rng, 3, 2)
+        assert {k for row in simulated for k in row} | {"experiment"} == real, experiment.name
 
 
 def test_classical_scores_fit_each_seeds_own_training_rows_only():

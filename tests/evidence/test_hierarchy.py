@@ -6,7 +6,6 @@ import json
 import numpy as np
 import pytest
 
-from whydl.cli import main
 from whydl.engine.memory import mlp_n_parameters
 from whydl.evidence.hierarchy import CLAIM, REQUIRED
 from whydl.evidence.hierarchy.common import (
@@ -85,9 +84,10 @@ def test_seeds_draw_different_data():
 
 
 @pytest.fixture(scope="module")
-def quick_run(tmp_path_factory):
-    out = tmp_path_factory.mktemp("hierarchy")
-    return main(["claim", "hierarchy", "--preset", "quick", "--out", str(out)]), out
+def quick_run(claim_cli):
+    """(exit code, folder) of the installed `whydl claim hierarchy --preset quick` (conftest)"""
+    folder, ran = claim_cli("hierarchy")
+    return ran.code, folder / "c"
 
 
 def test_claim_runs_end_to_end_and_writes_its_verdict(quick_run):

@@ -8,7 +8,6 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from whydl.cli import main
 from whydl.evidence import INCONCLUSIVE, NOT_SUPPORTED, SUPPORTED, Verdict
 from whydl.evidence.decide import MIN_SEEDS, mean_effect, three_way
 from whydl.evidence.innovations import (
@@ -140,9 +139,8 @@ FIGURES = (
 )
 
 
-def test_quick_preset_end_to_end(tmp_path):
-    code = main(["claim", "innovations", "--preset", "quick", "--out", str(tmp_path)])
-    assert code == 0
+def test_quick_preset_end_to_end(claim_cli):
+    tmp_path = claim_cli("innovations")[0] / "c"  # the installed `whydl claim` (conftest)
     verdict = json.loads((tmp_path / "verdict.json").read_text())
     assert verdict["claim"] == "innovations"
     assert [p["claim"] for p in verdict["parts"]] == PART_NAMES

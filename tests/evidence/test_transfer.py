@@ -7,7 +7,6 @@ import numpy as np
 import pytest
 import torch
 
-from whydl.cli import main
 from whydl.data import load_dataset
 from whydl.evidence import INCONCLUSIVE, Context
 from whydl.evidence.transfer import CLAIM, REQUIRED
@@ -197,8 +196,8 @@ def test_two_seeds_train_and_come_out_inconclusive():
     assert {r["seed"] for r in result.table} == {0, 1}
 
 
-def test_claim_runs_end_to_end_from_the_cli(tmp_path):
-    assert main(["claim", "transfer", "--preset", "quick", "--out", str(tmp_path)]) == 0
+def test_claim_runs_end_to_end_from_the_cli(claim_cli):
+    tmp_path = claim_cli("transfer")[0] / "c"  # the installed `whydl claim` (conftest)
     verdict = json.loads((tmp_path / "verdict.json").read_text())
     assert verdict["claim"] == "transfer" and verdict["seeds"] == 3
     parts = {p["claim"]: p for p in verdict["parts"]}
