@@ -50,7 +50,9 @@ def test_light_commands_import_no_heavy_library(tmp_path, argv):
     assert not heavy, f"whydl {' '.join(argv)} imports {sorted(heavy)}"
 
 
-@pytest.mark.parametrize("script", ["bench_article.py", "bench_executor.py", "bench_grid.py"])
+@pytest.mark.parametrize(
+    "script", ["bench_article.py", "bench_executor.py", "bench_grid.py", "bench_products.py"]
+)
 def test_benchmarks_still_import_and_parse(script):
     """A benchmark is run by hand, so a renamed module would otherwise go unnoticed."""
     pytest.importorskip("distributed")  # bench_executor imports the Dask executor
