@@ -5,7 +5,7 @@ times this machine, and a claim a worker could not import, run in this process."
 import json
 
 from tests.evidence.test_behaviour import _close
-from tests.fixtures.record_claims import FIXTURE, is_timing
+from tests.fixtures.record_claims import FIXTURE, PINNED_KERNELS, is_timing
 from whydl.evidence import get_claim
 from whydl.evidence.claim import Claim
 from whydl.runtime import run_claims
@@ -15,7 +15,9 @@ from whydl.store import Store
 CHEAP = ("innovations", "hierarchy")  # two claims of a few seconds each at the quick preset
 
 
-def test_side_by_side_gives_the_recorded_results(tmp_path):
+def test_side_by_side_gives_the_recorded_results(tmp_path, monkeypatch):
+    for name, value in PINNED_KERNELS.items():  # the spawned workers round as the fixture did
+        monkeypatch.setenv(name, value)
     claims = [get_claim(name) for name in CHEAP]
     with Store(tmp_path / "whydl.db") as store:
         records, failed = run_claims(claims, "quick", None, store, tmp_path, jobs=2)
