@@ -51,7 +51,14 @@ def test_light_commands_import_no_heavy_library(tmp_path, argv):
 
 
 @pytest.mark.parametrize(
-    "script", ["bench_article.py", "bench_executor.py", "bench_grid.py", "bench_products.py"]
+    "script",
+    [
+        "bench_article.py",
+        "bench_executor.py",
+        "bench_grid.py",
+        "bench_products.py",
+        "bench_compile.py",
+    ],
 )
 def test_benchmarks_still_import_and_parse(script):
     """A benchmark is run by hand, so a renamed module would otherwise go unnoticed."""
