@@ -15,6 +15,7 @@ from pathlib import Path
 
 BIN = Path(sys.executable).parent
 WHYDL = BIN / "whydl"
+PRESET = "quick"  # every claim in seconds (3-5 s each here): enough to check the product
 
 
 def minimal_env(**extra) -> dict:

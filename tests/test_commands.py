@@ -19,6 +19,7 @@ import urllib.request
 import pytest
 
 from tests.commands import (
+    PRESET,
     WHYDL,
     assert_ok,
     assert_refused,
@@ -28,7 +29,6 @@ from tests.commands import (
 )
 
 CLAIMS = ("hierarchy", "data", "compute", "innovations", "transfer", "flexibility")
-PRESET = "quick"  # every claim in seconds (3-5 s each here): enough to check the product
 SUBCOMMANDS = (
     ("demo",),
     ("seed",),
